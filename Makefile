@@ -1,0 +1,123 @@
+# Kavak WhatsApp sales assistant: this Makefile is the manual.
+#
+#   make shell              set everything up (first time) and chat in the terminal
+#   make test               set everything up and run every test
+#   make run                serve Rasa on :5005 (REST + Twilio) and actions on :5055
+#   make catalog CSV=path   sync the catalog to a CSV snapshot
+#   make train              retrain the model (only when config/domain/data changed)
+#   make validate           check domain and training data
+#   make bench              run the benchmarks under bench/
+#   make clean              remove environments, models and local data
+#
+# Every setting comes from the environment; the defaults below run on a fresh
+# machine with nothing but Python 3.11 (SQLite, bundled embedding model, no keys).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+
+VENV_RASA := .venv/rasa
+VENV_ACTIONS := .venv/actions
+RASA := $(VENV_RASA)/bin/rasa
+APY := $(VENV_ACTIONS)/bin/python
+MODEL := models/kavak.tar.gz
+SAMPLE_CATALOG := catalog/sample_catalog.csv
+TRAINING_FILES := config.yml $(shell find domain data -name '*.yml' 2>/dev/null)
+
+export DATABASE_URL ?= sqlite:///var/kavak.db
+export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+export LOCK_STORE_TYPE ?= in_memory
+export REDIS_HOST ?= localhost
+export OPENAI_API_KEY ?=
+export OPENAI_BASE_URL ?=
+export LLM_MODEL ?= gpt-4o-mini
+export EMBEDDING_MODEL ?=
+export TWILIO_ACCOUNT_SID ?=
+export TWILIO_AUTH_TOKEN ?=
+export TWILIO_WHATSAPP_NUMBER ?=
+# Models come from installed packages only: never reach a model hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean
+
+help:
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+
+install: $(VENV_RASA)/.installed $(VENV_ACTIONS)/.installed
+
+$(VENV_RASA)/.installed: requirements.txt
+	rm -rf $(VENV_RASA)
+	$(PYTHON) -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/pip install -q --upgrade pip==24.2
+	$(VENV_RASA)/bin/pip install -q --no-deps --ignore-requires-python -r requirements.txt
+	touch $@
+
+$(VENV_ACTIONS)/.installed: actions/requirements-actions.txt tests/requirements-tests.txt
+	rm -rf $(VENV_ACTIONS)
+	$(PYTHON) -m venv $(VENV_ACTIONS)
+	$(VENV_ACTIONS)/bin/pip install -q --upgrade pip==24.2
+	$(VENV_ACTIONS)/bin/pip install -q --no-deps -r actions/requirements-actions.txt -r tests/requirements-tests.txt
+	touch $@
+
+db: $(VENV_ACTIONS)/.installed
+	@mkdir -p var
+	$(APY) -m actions.db upgrade
+
+$(MODEL): $(VENV_RASA)/.installed $(TRAINING_FILES)
+	$(RASA) train --domain domain --fixed-model-name kavak --out models
+
+train: $(MODEL)
+
+validate: $(VENV_RASA)/.installed
+	$(RASA) data validate --domain domain --fail-on-warnings
+
+setup: install db train
+
+# Start the action server in the background, wait for /health, run $(1), stop it.
+define with_actions
+	@mkdir -p var
+	@$(APY) -m rasa_sdk --actions actions -p $(ACTIONS_PORT) > var/actions.log 2>&1 & \
+	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true' EXIT INT TERM; \
+	echo "Action server on :$(ACTIONS_PORT) (log: var/actions.log), loading..."; \
+	for i in $$(seq 120); do \
+	  curl -sf localhost:$(ACTIONS_PORT)/health > /dev/null && break; \
+	  kill -0 $$pid 2>/dev/null || { cat var/actions.log; exit 1; }; sleep 0.5; \
+	done; \
+	$(1)
+endef
+
+shell: setup
+	$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
+
+run: setup
+	$(call with_actions,echo "Rasa on :$(RASA_PORT) (REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook)"; \
+	$(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+
+catalog: db
+	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
+	$(APY) -m actions.catalog_sync "$(CSV)"
+
+test: setup
+	$(MAKE) --no-print-directory validate test-py test-stories
+
+test-py:
+	$(APY) -m pytest -q tests
+
+test-stories:
+	@rm -rf var/test-results
+	$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
+	  --endpoints endpoints.yml --out var/test-results --fail-on-prediction-errors)
+
+bench: setup
+	$(APY) bench/turns.py
+
+clean:
+	rm -rf .venv models var

@@ -1,0 +1,1 @@
+"""Custom actions of the Kavak sales assistant, one module per capability."""

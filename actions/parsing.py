@@ -1,0 +1,114 @@
+"""Plain-Python parsing of Spanish amounts, shared by search and financing.
+
+Understands "300 mil", "medio millón", "$350,000", "350k", "1.2 millones",
+"500,000.00", "un millón y medio", "doscientos mil" (common words only).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import List, Optional
+
+_NUMBER_WORDS = {
+    "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "quince": 15,
+    "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60,
+    "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100, "ciento": 100,
+    "doscientos": 200, "trescientos": 300, "cuatrocientos": 400,
+    "quinientos": 500, "seiscientos": 600, "setecientos": 700,
+    "ochocientos": 800, "novecientos": 900,
+}
+
+_AMOUNT = re.compile(
+    r"""
+    (?P<currency>\$\s*)?
+    (?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)
+    \s*
+    (?P<unit>millones|millon|mdp|mil|k\b|m\b)?
+    (?P<half>\s+y\s+medio)?
+    """,
+    re.VERBOSE,
+)
+_WORD_AMOUNT = re.compile(
+    r"\b(?P<words>(?:(?:%s)\s*)+)(?P<unit>millones|millon|mil)\b(?P<half>\s+y\s+medio)?"
+    % "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+)
+_HALF_MILLION = re.compile(r"\bmedio\s+millon\b")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, strip accents and collapse spaces: 'Millón' -> 'millon'."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount found in a message, with where it was in the normalized text."""
+
+    value: float
+    start: int
+    end: int
+    is_money: bool  # had a $ sign or a unit (mil, millones, k)
+
+
+def _to_float(number: str) -> float:
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", number):
+        return float(number.replace(",", ""))
+    return float(number.replace(",", "."))
+
+
+def _scale(value: float, unit: Optional[str], half: Optional[str]) -> float:
+    if unit in ("mil", "k"):
+        value *= 1_000
+        if half:
+            value += 500
+    elif unit in ("millon", "millones", "mdp", "m"):
+        value *= 1_000_000
+        if half:
+            value += 500_000
+    return value
+
+
+def find_amounts(text: str) -> List[Amount]:
+    """Every amount in the text, in order. Percentages are not amounts."""
+    norm = normalize(text)
+    found: List[Amount] = []
+    taken: List[range] = []
+
+    def add(value: float, start: int, end: int, is_money: bool) -> None:
+        if any(start in span or end - 1 in span for span in taken):
+            return
+        taken.append(range(start, end))
+        found.append(Amount(value, start, end, is_money))
+
+    for match in _HALF_MILLION.finditer(norm):
+        add(500_000, match.start(), match.end(), True)
+    for match in _WORD_AMOUNT.finditer(norm):
+        words = match.group("words").split()
+        base = sum(_NUMBER_WORDS[w] for w in words)
+        add(_scale(base, match.group("unit"), match.group("half")), match.start(), match.end(), True)
+    for match in _AMOUNT.finditer(norm):
+        rest = norm[match.end("number") :].lstrip()
+        if rest.startswith("%") or rest.startswith("por ciento"):
+            continue
+        unit = match.group("unit")
+        value = _scale(_to_float(match.group("number")), unit, match.group("half"))
+        end = match.end() if unit else match.end("number")
+        add(value, match.start(), end, bool(match.group("currency") or unit))
+    return sorted(found, key=lambda a: a.start)
+
+
+def parse_amount(text: str) -> Optional[float]:
+    """The first amount in the text, or None: '300 mil' -> 300000.0."""
+    amounts = find_amounts(text)
+    return amounts[0].value if amounts else None
+
+
+def find_percent(text: str) -> Optional[float]:
+    """A percentage in the text: '20%', '20 %', '20 por ciento' -> 20.0."""
+    match = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)", normalize(text))
+    return float(match.group(1).replace(",", ".")) if match else None
