@@ -81,25 +81,16 @@ validate: $(VENV_RASA)/.installed
 
 setup: install db train
 
-# Start the action server in the background, wait for /health, run $(1), stop it.
-define with_actions
-	@mkdir -p var
-	@$(APY) -m rasa_sdk --actions actions -p $(ACTIONS_PORT) > var/actions.log 2>&1 & \
-	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true' EXIT INT TERM; \
-	echo "Action server on :$(ACTIONS_PORT) (log: var/actions.log), loading..."; \
-	for i in $$(seq 120); do \
-	  curl -sf localhost:$(ACTIONS_PORT)/health > /dev/null && break; \
-	  kill -0 $$pid 2>/dev/null || { cat var/actions.log; exit 1; }; sleep 0.5; \
-	done; \
-	$(1)
-endef
+# Runs $(1) next to the action server; both stop together, on Ctrl-C or SIGTERM
+# too (setpriv: the script hears of make's death and stops its children).
+with_actions = exec setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
 
 shell: setup
-	$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
+	@$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
 
 run: setup
-	$(call with_actions,echo "Rasa on :$(RASA_PORT) (REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook)"; \
-	$(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
+	@$(call with_actions,$(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
 
 catalog: db
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
@@ -113,7 +104,7 @@ test-py:
 
 test-stories:
 	@rm -rf var/test-results
-	$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
+	@$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --out var/test-results --fail-on-prediction-errors)
 
 bench: setup
