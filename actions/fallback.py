@@ -96,10 +96,23 @@ class Settings:
             api_key=os.environ.get("OPENAI_API_KEY", "").strip(),
             base_url=os.environ.get("OPENAI_BASE_URL", "").strip() or None,
             model=os.environ.get("LLM_MODEL", "").strip() or "gpt-4o-mini",
-            timeout=float(os.environ.get("LLM_TIMEOUT_SECONDS") or 6),
-            max_tokens=int(os.environ.get("LLM_MAX_TOKENS") or 300),
-            cooldown=float(os.environ.get("LLM_COOLDOWN_SECONDS") or 30),
+            timeout=_env_number("LLM_TIMEOUT_SECONDS", 6.0),
+            max_tokens=int(_env_number("LLM_MAX_TOKENS", 300)),
+            cooldown=_env_number("LLM_COOLDOWN_SECONDS", 30.0),
         )
+
+
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment; a bad value is logged and ignored."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1
+    if value < 0:
+        logger.warning("%s=%r is not a valid number; using %s", name, raw, default)
+        return default
+    return value
 
 
 def is_manipulation(text: str) -> bool:
@@ -235,7 +248,7 @@ class LLMClient:
             return response.choices[0].message.content
         except Exception as error:  # timeout, HTTP error, bad payload: all mean "no answer"
             self._skip_until[endpoint] = time.monotonic() + settings.cooldown
-            logger.warning("LLM unavailable (%s: %s); answering without it", type(error).__name__, error)
+            logger.warning("LLM unavailable (%s %s); answering without it", type(error).__name__, error)
             return None
 
 
@@ -267,7 +280,7 @@ class ActionLLMFallback(Action):
             dispatcher.utter_message(response="utter_refuse_manipulation")
             return events
 
-        hits = await asyncio.to_thread(knowledge.retrieve, question, PASSAGES_IN_PROMPT)
+        hits = await _in_thread(knowledge.retrieve, question, PASSAGES_IN_PROMPT, default=[])
         answer = await self._ask_model(question, hits, tracker)
         if answer is not None:  # the model already steers back (rule 5 of the prompt)
             for chunk in split_message(answer):
@@ -289,7 +302,7 @@ class ActionLLMFallback(Action):
         settings = Settings.from_env()
         if not settings.api_key:
             return None
-        car = await asyncio.to_thread(describe_car, tracker.get_slot("car_in_focus"))
+        car = await _in_thread(describe_car, tracker.get_slot("car_in_focus"), default=None)
         messages = build_messages(
             question,
             [hit.passage for hit in hits],
@@ -300,4 +313,14 @@ class ActionLLMFallback(Action):
         answer = await llm.complete(messages, settings)
         if answer is None:
             return None
-        return safe_answer(answer, await asyncio.to_thread(catalog_prices))
+        # Without the catalog's prices no price can be checked: an empty set drops any.
+        return safe_answer(answer, await _in_thread(catalog_prices, default=set()))
+
+
+async def _in_thread(function, *args, default):
+    """Run blocking work (embeddings, database) off the event loop; `default` if it fails."""
+    try:
+        return await asyncio.to_thread(function, *args)
+    except Exception:  # the conversation goes on without this piece of context
+        logger.exception("%s failed in the LLM fallback", function.__name__)
+        return default

@@ -14,10 +14,11 @@ import requests
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge
+from actions import db, knowledge
 from actions.db import Car, session_scope
 from actions.fallback import (
     ActionLLMFallback,
+    Settings,
     is_manipulation,
     quoted_prices,
     recent_turns,
@@ -38,11 +39,14 @@ GOLF = dict(
 
 
 @pytest.fixture(scope="module")
-def catalog(database_url):
-    with session_scope(database_url) as session:
+def catalog(tmp_path_factory):
+    """A database of its own with two cars, so other tests' catalogs stay untouched."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('fallback-db') / 'kavak.db'}"
+    db.upgrade(url)
+    with session_scope(url) as session:
         for row in (VERSA, GOLF):
-            session.merge(Car(**row))
-    return database_url
+            session.add(Car(**row))
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -347,6 +351,28 @@ def test_conversation_invented_price_is_not_sent(llm_servers, fake):
 
 
 def test_conversation_without_a_key_answers_from_the_knowledge_base(servers):
-    reply = servers.say_text("kb-no-key", "¿qué es Kavak?")
+    sender = "kb-no-key"
+    reply = servers.say_text(sender, "¿qué es Kavak?")
     assert knowledge.section("que_es_kavak").text in reply
-    assert "no te entendí" in servers.say_text("kb-no-key", "asdkjh qwe zxc")
+    reply = servers.say_text(sender, "lorem ipsum dolor")
+    user = [e for e in servers.tracker(sender)["events"] if e["event"] == "user"][-1]
+    assert user["parse_data"]["intent"]["name"] == "nlu_fallback"
+    assert "no te entendí" in reply
+
+
+def test_bad_settings_fall_back_to_defaults(monkeypatch):
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "pronto")
+    monkeypatch.setenv("LLM_COOLDOWN_SECONDS", "-3")
+    monkeypatch.setenv("LLM_MAX_TOKENS", "")
+    settings = Settings.from_env()
+    assert (settings.timeout, settings.cooldown, settings.max_tokens) == (6.0, 30.0, 300)
+
+
+def test_a_broken_database_does_not_break_the_answer(llm_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no-tables.db'}")
+    tracker = make_tracker("¿qué es kavak?", intent="open_question", slots={"car_in_focus": "fb-golf"})
+    llm_env.reply = "Kavak vende seminuevos revisados 🚗"
+    assert run_action(tracker)[0] == [llm_env.reply]
+    assert "ninguno todavía" in llm_env.system_prompt()
+    llm_env.reply = "El Golf está en $489,999"  # prices can't be checked: not sent
+    assert run_action(tracker)[0][0] == knowledge.section("que_es_kavak").text
