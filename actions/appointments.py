@@ -575,8 +575,13 @@ def check_name(name: str) -> Optional[str]:
 # --------------------------------------------------------------------------- Rasa layer
 
 FORM = "appointment_form"
-# Intents that mean "this is my answer to your question" while the form asks.
-ANSWER_INTENTS = {"inform_appointment", "book_appointment", "nlu_fallback", "affirm"}
+# Intents taken as an answer to the form's question even when nothing in them parses
+# (the validation then explains and asks again); any other intent is left to the
+# rules, e.g. a FAQ, after which the form asks again.
+ANSWER_INTENTS = {
+    "inform_appointment", "book_appointment", "reschedule_appointment", "give_rating",
+    "nlu_fallback", "affirm",
+}
 
 
 def _now_and_settings() -> Tuple[datetime, Settings]:
@@ -606,14 +611,16 @@ def _slot_time(value: Optional[time]) -> Optional[str]:
     return value.strftime("%H:%M") if value else None
 
 
-def _first_ask(tracker: Tracker, form: str) -> bool:
-    """True when the form asks in the same turn it was activated (no user reply yet)."""
+def _first_ask(tracker: Tracker, slot: str) -> bool:
+    """True when the form asks for `slot` for the first time since it started."""
+    asked = 0
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "active_loop" and event.get("name") == form:
-            return True
-    return True
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
+            break
+        asked += event.get("event") == "slot" and event.get("name") == "requested_slot" and (
+            event.get("value") == slot
+        )
+    return asked <= 1
 
 
 class ValidateAppointmentForm(FormValidationAction):
@@ -621,6 +628,17 @@ class ValidateAppointmentForm(FormValidationAction):
 
     def name(self) -> Text:
         return "validate_appointment_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """rasa-sdk's run, keeping extracted slots that are not the form's own
+        (appointment_reschedule_id), which it would otherwise drop."""
+        extracted = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extracted)
+        events = await self._extract_validation_events(dispatcher, tracker, domain)
+        own = set(self.domain_slots(domain)) | {e["name"] for e in events}
+        return events + [e for e in extracted if e["name"] not in own]
 
     # Extraction takes a message only when it answers; anything else is left to the
     # form's rejection, so interruption rules (a FAQ, "cancelar") can answer it and
@@ -630,9 +648,12 @@ class ValidateAppointmentForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         intent = _intent(tracker)
-        if intent == "reschedule_appointment" and not tracker.get_slot("appointment_reschedule_id"):
-            return self._start_reschedule(dispatcher, tracker)
         requested = tracker.get_slot("requested_slot")
+        if requested is None and intent in ("reschedule_appointment", "inform_appointment"):
+            # "cambia mi cita" or, after booking, just "mejor el viernes a las 10"
+            moved = self._start_reschedule(dispatcher, tracker, explicit=intent != "inform_appointment")
+            if moved:
+                return moved
         if requested not in ("car_in_focus", None):
             return {}
         text = tracker.latest_message.get("text") or ""
@@ -643,8 +664,9 @@ class ValidateAppointmentForm(FormValidationAction):
         return {}
 
     def _start_reschedule(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, explicit: bool
     ) -> Dict[Text, Any]:
+        """Prefill the form from the customer's next visit, which the booking will replace."""
         now, settings = _now_and_settings()
         with session_scope() as session:
             target = pick(
@@ -652,9 +674,10 @@ class ValidateAppointmentForm(FormValidationAction):
                 tracker.latest_message.get("text") or "",
             )
             if target is None:
-                dispatcher.utter_message(
-                    text="No encontré citas activas a tu nombre, así que agendemos una nueva 🙂"
-                )
+                if explicit:
+                    dispatcher.utter_message(
+                        text="No encontré citas activas a tu nombre, así que agendemos una nueva 🙂"
+                    )
                 return {}
             dispatcher.utter_message(
                 text=f"Va, cambiemos tu cita:\n\n{describe(session, target, settings)}"
@@ -679,19 +702,20 @@ class ValidateAppointmentForm(FormValidationAction):
             return {"appointment_date": text}
         if requested == "appointment_date" and (when.at or _intent(tracker) in ANSWER_INTENTS):
             return {"appointment_date": text}
-        if requested is None and when.at:
-            return {"appointment_time": text}
         return {}
 
     async def extract_appointment_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "appointment_time":
-            return {}
+        requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
-        when = parse_when(text, _now_and_settings()[0], "appointment_time")
-        if when.day is None and (when.at or _intent(tracker) in ANSWER_INTENTS):
+        when = parse_when(text, _now_and_settings()[0], requested)
+        if when.day is not None:
+            return {}  # the date's extraction takes the time with it
+        if requested == "appointment_time" and (when.at or _intent(tracker) in ANSWER_INTENTS):
             return {"appointment_time": text}
+        if requested in (None, "customer_name") and when.at:
+            return {"appointment_time": text}  # "a las 11" at the start, "mejor a las 12" later
         return {}
 
     async def extract_customer_name(
@@ -702,8 +726,8 @@ class ValidateAppointmentForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         when = parse_when(text, _now_and_settings()[0], "customer_name")
         if changes_date(text, when) or (when.at and when.day is None):
-            return {}
-        if looks_like_name(text) or _intent(tracker) == "inform_appointment":
+            return {}  # a correction of the day or time, taken by their extraction
+        if looks_like_name(text) or _intent(tracker) in ANSWER_INTENTS:
             return {"customer_name": text}
         return {}
 
@@ -849,7 +873,7 @@ class ActionAskAppointmentDate(Action):
     ) -> List[EventType]:
         settings = Settings.from_env()
         question = f"¿Qué día te gustaría visitarnos? ({settings.summary()})"
-        if not _first_ask(tracker, FORM):
+        if not _first_ask(tracker, "appointment_date"):
             dispatcher.utter_message(text=question)
             return []
         with session_scope() as session:

@@ -127,7 +127,11 @@ def conversation_topics(events: List[Dict[str, Any]]) -> List[str]:
 
 FORM = "feedback_form"
 # Besides anything with a number in it, these intents are taken as an answer.
-ANSWER_INTENTS = {"give_rating", "nlu_fallback", "affirm", "deny", "goodbye", "thank"}
+# Other intents are left to the rules (a question gets its answer and the survey
+# asks again).
+ANSWER_INTENTS = {
+    "give_rating", "inform_appointment", "nlu_fallback", "affirm", "deny", "goodbye", "thank",
+}
 DECLINE_INTENTS = {"deny", "goodbye", "thank"}
 
 
