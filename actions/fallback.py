@@ -71,9 +71,10 @@ _MANIPULATION = [
         r"\b(jailbreak|modo (desarrollador|dios|sin restricciones)|developer mode)",
         r"\b(a partir de ahora|desde ahora)\b.{0,30}\b(eres|seras|actua|responde|di)\b",
         r"\b(actua|finge|haz de cuenta|pretende) (como|que eres|ser)\b",
-        r"\b(di|dime|escribe|confirma|confirmame|pon|responde|asegura|garantiza|acepta)\b.{0,15}\bque\b.{0,40}"
-        r"\b(precio|cuesta|vale|cobran|sale en|descuento)\b",
-        r"\b(el|su|ese|este) precio (real |correcto |verdadero )?(es|sera|debe ser|deberia ser)\b.{0,15}\d",
+        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura|garantiza|acepta)\b.{0,15}\bque\b"
+        r".{0,40}\b(precio|cuesta|vale|cobran|sale en|descuento)\b.{0,30}(\d|gratis|regalado)",
+        r"\bprecio (real|correcto|verdadero|de verdad) (es|sera|debe ser|deberia ser)\b",
+        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura)\b.{0,40}\b(gratis|regalado)\b",
         r"\b(dejamelo|damelo|vendemelo|me lo (dejas|das|vendes|dejan|dan))\b.{0,20}\b(en|por|a)\b.{0,5}\$?\s?\d",
     )
 ]
