@@ -649,14 +649,16 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         intent = _intent(tracker)
         requested = tracker.get_slot("requested_slot")
-        if requested is None and intent in ("reschedule_appointment", "inform_appointment"):
+        text = tracker.latest_message.get("text") or ""
+        if requested is None and (intent == "reschedule_appointment" or (
+            intent == "inform_appointment" and parse_when(text, _now_and_settings()[0]) != When()
+        )):
             # "cambia mi cita" or, after booking, just "mejor el viernes a las 10"
             moved = self._start_reschedule(dispatcher, tracker, explicit=intent != "inform_appointment")
             if moved:
                 return moved
         if requested not in ("car_in_focus", None):
             return {}
-        text = tracker.latest_message.get("text") or ""
         with session_scope() as session:
             named = bool(find_cars(session, text))
         if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS):
@@ -686,8 +688,6 @@ class ValidateAppointmentForm(FormValidationAction):
                 "appointment_reschedule_id": float(target.id),
                 "car_in_focus": target.stock_id,
                 "customer_name": target.customer_name,
-                "appointment_date": None,
-                "appointment_time": None,
             }
 
     async def extract_appointment_date(
@@ -742,9 +742,7 @@ class ValidateAppointmentForm(FormValidationAction):
             if car is not None and car.available:
                 return {"car_in_focus": car.stock_id}
             if car is not None:
-                dispatcher.utter_message(
-                    text=f"El {car_label(car)} ya no está disponible 😕 ¿Qué otro auto te gustaría ver?"
-                )
+                dispatcher.utter_message(text=f"El {car_label(car)} ya no está disponible 😕")
                 return {"car_in_focus": None}
             matches = find_cars(session, text)
             if len(matches) == 1:
@@ -754,20 +752,16 @@ class ValidateAppointmentForm(FormValidationAction):
                     f"{i}. 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
                     for i, c in enumerate(matches, 1)
                 ]
-                dispatcher.utter_message(
-                    text="Encontré varios:\n" + "\n".join(lines)
-                    + "\nEscríbeme el *stockId* del que quieres ver."
-                )
+                dispatcher.utter_message(text="Encontré varios:\n" + "\n".join(lines))
                 return {"car_in_focus": None}
-        dispatcher.utter_message(
-            text="No encontré ese auto en el catálogo 🤔 Dime la marca y el modelo "
-            '(por ejemplo "Nissan Versa") o su stockId.'
-        )
+        dispatcher.utter_message(text="No encontré ese auto entre los disponibles 🤔")
         return {"car_in_focus": None}
 
     def validate_appointment_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {}
         now, settings = _now_and_settings()
         current_time = _iso_time(tracker.get_slot("appointment_time"))
         if _iso_day(value):
@@ -787,8 +781,10 @@ class ValidateAppointmentForm(FormValidationAction):
     def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {}  # emptied by the day's validation, which already explained why
         now, settings = _now_and_settings()
-        at = _iso_time(value) or parse_time(str(value or ""), bare_hour=True)[0]
+        at = _iso_time(value) or parse_time(str(value), bare_hour=True)[0]
         if at is None:
             dispatcher.utter_message(
                 text='No entendí la hora 🤔 Escríbela por ejemplo "a las 11" o "4 de la tarde".'
@@ -840,10 +836,12 @@ class ActionAskCar(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        dispatcher.utter_message(
-            text="¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
-            '(por ejemplo "Nissan Versa 2021") o su stockId.'
-        )
+        if _first_ask(tracker, "car_in_focus"):
+            text = ("¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
+                    '(por ejemplo "Nissan Versa 2021") o su stockId.')
+        else:
+            text = '¿Cuál te gustaría ver? Escríbeme su *stockId*, o modelo y año (por ejemplo "Versa 2019").'
+        dispatcher.utter_message(text=text)
         return []
 
 
@@ -873,7 +871,9 @@ class ActionAskAppointmentDate(Action):
     ) -> List[EventType]:
         settings = Settings.from_env()
         question = f"¿Qué día te gustaría visitarnos? ({settings.summary()})"
-        if not _first_ask(tracker, "appointment_date"):
+        if tracker.get_slot("appointment_reschedule_id"):
+            question = f"¿Para qué día la cambiamos? ({settings.summary()})"
+        if tracker.get_slot("appointment_reschedule_id") or not _first_ask(tracker, "appointment_date"):
             dispatcher.utter_message(text=question)
             return []
         with session_scope() as session:

@@ -38,7 +38,7 @@ ASK = (
     "Responde solo con el número de tu calificación."
 )
 ASK_AGAIN = (
-    "Solo puedo registrar una calificación del 1 al 5 🙏\n"
+    "¿Del 1 al 5, cómo calificarías tu experiencia con nuestro asistente?\n"
     "1 = Muy insatisfecho\n"
     "2 = Insatisfecho\n"
     "3 = Neutral\n"
@@ -46,6 +46,7 @@ ASK_AGAIN = (
     "5 = Muy satisfecho\n\n"
     "Responde solo con el número (o *no* si prefieres no calificar)."
 )
+INVALID = "Solo puedo registrar una calificación del 1 al 5 🙏"
 THANKS = {
     5: "¡Gracias por tu excelente calificación! 🙏 \n"
        "Nos alegra que hayas tenido una gran experiencia con nuestro asistente.",
@@ -188,6 +189,7 @@ class ValidateFeedbackForm(FormValidationAction):
             _tries(tracker) >= MAX_TRIES
         ):
             return {"msat_score": None, "requested_slot": None}
+        dispatcher.utter_message(text=INVALID)
         return {"msat_score": None}
 
 
