@@ -21,6 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from actions.db import Appointment, Car, session_scope
@@ -281,8 +282,14 @@ def parse_when(text: str, now: datetime, requested: Optional[str] = None) -> Whe
     """Day and time of a visit in Spanish: 'mañana a las 11', '15 de diciembre 10am'.
 
     A bare number is an hour when the time was asked, a day of the month when
-    the day was asked (`requested` is the slot the form asked for).
+    the day was asked (`requested` is the slot the form asked for). Results are
+    cached for the minute: a form turn parses the same message several times.
     """
+    return _parse_when(text, now.replace(second=0, microsecond=0), requested)
+
+
+@lru_cache(maxsize=512)
+def _parse_when(text: str, now: datetime, requested: Optional[str]) -> When:
     at, rest = parse_time(text, bare_hour=requested == "appointment_time")
     return When(day=parse_day(rest, now, bare_day=requested == "appointment_date"), at=at)
 
@@ -427,7 +434,7 @@ def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
     grams = {g for g in grams if len(g) >= 2}
     if not grams:
         return []
-    pairs = session.execute(select(Car.make, Car.model).where(Car.available).distinct()).all()
+    pairs, (models, full_names, makes) = _catalog_names(session)
     if not pairs:
         return []
     grams_list = sorted(grams)
@@ -435,25 +442,41 @@ def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
     def best(names: List[str]) -> List[float]:
         return process.cdist(grams_list, names, scorer=fuzz.ratio).max(axis=0).tolist()
 
-    by_model = [
-        max(a, b) for a, b in zip(
-            best([normalize(model) for _, model in pairs]),
-            best([normalize(f"{make} {model}") for make, model in pairs]),
-        )
-    ]
-    by_make = best([normalize(make) for make, _ in pairs])
+    by_model = [max(a, b) for a, b in zip(best(models), best(full_names))]
+    by_make = best(makes)
     scores = by_model if max(by_model) >= 85 else by_make
     if max(scores) < 85:
         return []
     chosen = [pair for pair, score in zip(pairs, scores) if score >= max(scores) - 3]
-    query = select(Car).where(Car.available)
-    query = query.where(
-        (Car.make + "|" + Car.model).in_([f"{make}|{model}" for make, model in chosen])
-    )
+    query = select(Car).where(Car.available, tuple_(Car.make, Car.model).in_(chosen))
     year = _YEAR.search(norm)
     if year:
         query = query.where(Car.year == int(year.group(1)))
     return list(session.scalars(query.order_by(Car.price).limit(limit)))
+
+
+_NAMES: Dict[str, Tuple[int, Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]] = {}
+
+
+def _catalog_names(session: Session) -> Tuple[Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]:
+    """Every (make, model) of the catalog and their normalized names (model, 'make model',
+    make). Cars are never deleted, so the list is rebuilt only when the count changes."""
+    count = session.scalar(select(func.count()).select_from(Car)) or 0
+    key = str(session.get_bind().url)
+    cached = _NAMES.get(key)
+    if cached is None or cached[0] != count:
+        pairs = tuple(
+            (make, model) for make, model in session.execute(
+                select(Car.make, Car.model).distinct().order_by(Car.make, Car.model)
+            )
+        )
+        names = (
+            [normalize(model) for _, model in pairs],
+            [normalize(f"{make} {model}") for make, model in pairs],
+            [normalize(make) for make, _ in pairs],
+        )
+        cached = _NAMES[key] = (count, pairs, names)
+    return cached[1], cached[2]
 
 
 # --------------------------------------------------------------------------- storage

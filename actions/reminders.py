@@ -216,7 +216,9 @@ def send_due(
 
 def run_forever(sender: Sender, settings: ReminderSettings, stop: threading.Event) -> None:
     """Poll until `stop` is set; a failing poll is logged and retried."""
-    names = ", ".join(f"{k.name} ({k.before})" for k in settings.kinds) or "ninguno"
+    names = ", ".join(
+        f"{k.name} ({k.before.total_seconds() / 3600:g} h antes)" for k in settings.kinds
+    ) or "ninguno"
     logger.info("Recordatorios activos: %s; revisando cada %ss", names, settings.poll_seconds)
     while not stop.is_set():
         try:
