@@ -362,8 +362,9 @@ def to_utc(value: datetime) -> datetime:
 
 
 def _db_time(value: datetime) -> datetime:
-    """UTC wall time for queries: SQLite stores datetimes without their offset."""
-    return to_utc(value).replace(tzinfo=None)
+    """Datetimes go to the database in UTC: SQLite keeps the wall time without the
+    offset, PostgreSQL the instant, and both compare right."""
+    return to_utc(value)
 
 
 def car_taken(

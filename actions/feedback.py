@@ -95,7 +95,7 @@ def parse_score(text: str) -> Optional[int]:
 
 def recently_rated(session: Session, sender_id: str, now: datetime, hours: float) -> bool:
     """True when the sender gave a score within the last `hours`."""
-    since = (now - timedelta(hours=hours)).astimezone(timezone.utc).replace(tzinfo=None)
+    since = (now - timedelta(hours=hours)).astimezone(timezone.utc)
     return session.execute(
         select(Rating.id).where(Rating.sender_id == sender_id, Rating.created_at >= since).limit(1)
     ).first() is not None

@@ -76,8 +76,8 @@ def due(
         select(Appointment)
         .where(
             Appointment.status == BOOKED,
-            Appointment.scheduled_at > now.replace(tzinfo=None),
-            Appointment.scheduled_at <= (now + horizon).replace(tzinfo=None),
+            Appointment.scheduled_at > now,
+            Appointment.scheduled_at <= now + horizon,
         )
         .order_by(Appointment.scheduled_at)
     )
@@ -183,7 +183,7 @@ def send_due(
                  for a, k in due(session, now, settings)]
     for appointment_id, kind, sender_id, body in batch:
         column = getattr(Appointment, kind.column)
-        claimed_at = to_utc(now).replace(tzinfo=None)
+        claimed_at = to_utc(now)
         with session_scope(url) as session:
             claimed = session.execute(
                 update(Appointment)
