@@ -21,6 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from actions.db import Appointment, Car, session_scope
@@ -281,8 +282,14 @@ def parse_when(text: str, now: datetime, requested: Optional[str] = None) -> Whe
     """Day and time of a visit in Spanish: 'mañana a las 11', '15 de diciembre 10am'.
 
     A bare number is an hour when the time was asked, a day of the month when
-    the day was asked (`requested` is the slot the form asked for).
+    the day was asked (`requested` is the slot the form asked for). Results are
+    cached for the minute: a form turn parses the same message several times.
     """
+    return _parse_when(text, now.replace(second=0, microsecond=0), requested)
+
+
+@lru_cache(maxsize=512)
+def _parse_when(text: str, now: datetime, requested: Optional[str]) -> When:
     at, rest = parse_time(text, bare_hour=requested == "appointment_time")
     return When(day=parse_day(rest, now, bare_day=requested == "appointment_date"), at=at)
 
@@ -355,8 +362,9 @@ def to_utc(value: datetime) -> datetime:
 
 
 def _db_time(value: datetime) -> datetime:
-    """UTC wall time for queries: SQLite stores datetimes without their offset."""
-    return to_utc(value).replace(tzinfo=None)
+    """Datetimes go to the database in UTC: SQLite keeps the wall time without the
+    offset, PostgreSQL the instant, and both compare right."""
+    return to_utc(value)
 
 
 def car_taken(
@@ -427,7 +435,7 @@ def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
     grams = {g for g in grams if len(g) >= 2}
     if not grams:
         return []
-    pairs = session.execute(select(Car.make, Car.model).where(Car.available).distinct()).all()
+    pairs, (models, full_names, makes) = _catalog_names(session)
     if not pairs:
         return []
     grams_list = sorted(grams)
@@ -435,25 +443,41 @@ def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
     def best(names: List[str]) -> List[float]:
         return process.cdist(grams_list, names, scorer=fuzz.ratio).max(axis=0).tolist()
 
-    by_model = [
-        max(a, b) for a, b in zip(
-            best([normalize(model) for _, model in pairs]),
-            best([normalize(f"{make} {model}") for make, model in pairs]),
-        )
-    ]
-    by_make = best([normalize(make) for make, _ in pairs])
+    by_model = [max(a, b) for a, b in zip(best(models), best(full_names))]
+    by_make = best(makes)
     scores = by_model if max(by_model) >= 85 else by_make
     if max(scores) < 85:
         return []
     chosen = [pair for pair, score in zip(pairs, scores) if score >= max(scores) - 3]
-    query = select(Car).where(Car.available)
-    query = query.where(
-        (Car.make + "|" + Car.model).in_([f"{make}|{model}" for make, model in chosen])
-    )
+    query = select(Car).where(Car.available, tuple_(Car.make, Car.model).in_(chosen))
     year = _YEAR.search(norm)
     if year:
         query = query.where(Car.year == int(year.group(1)))
     return list(session.scalars(query.order_by(Car.price).limit(limit)))
+
+
+_NAMES: Dict[str, Tuple[int, Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]] = {}
+
+
+def _catalog_names(session: Session) -> Tuple[Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]:
+    """Every (make, model) of the catalog and their normalized names (model, 'make model',
+    make). Cars are never deleted, so the list is rebuilt only when the count changes."""
+    count = session.scalar(select(func.count()).select_from(Car)) or 0
+    key = str(session.get_bind().url)
+    cached = _NAMES.get(key)
+    if cached is None or cached[0] != count:
+        pairs = tuple(
+            (make, model) for make, model in session.execute(
+                select(Car.make, Car.model).distinct().order_by(Car.make, Car.model)
+            )
+        )
+        names = (
+            [normalize(model) for _, model in pairs],
+            [normalize(f"{make} {model}") for make, model in pairs],
+            [normalize(make) for make, _ in pairs],
+        )
+        cached = _NAMES[key] = (count, pairs, names)
+    return cached[1], cached[2]
 
 
 # --------------------------------------------------------------------------- storage
@@ -649,14 +673,16 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         intent = _intent(tracker)
         requested = tracker.get_slot("requested_slot")
-        if requested is None and intent in ("reschedule_appointment", "inform_appointment"):
+        text = tracker.latest_message.get("text") or ""
+        if requested is None and (intent == "reschedule_appointment" or (
+            intent == "inform_appointment" and parse_when(text, _now_and_settings()[0]) != When()
+        )):
             # "cambia mi cita" or, after booking, just "mejor el viernes a las 10"
             moved = self._start_reschedule(dispatcher, tracker, explicit=intent != "inform_appointment")
             if moved:
                 return moved
         if requested not in ("car_in_focus", None):
             return {}
-        text = tracker.latest_message.get("text") or ""
         with session_scope() as session:
             named = bool(find_cars(session, text))
         if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS):
@@ -686,8 +712,6 @@ class ValidateAppointmentForm(FormValidationAction):
                 "appointment_reschedule_id": float(target.id),
                 "car_in_focus": target.stock_id,
                 "customer_name": target.customer_name,
-                "appointment_date": None,
-                "appointment_time": None,
             }
 
     async def extract_appointment_date(
@@ -742,9 +766,7 @@ class ValidateAppointmentForm(FormValidationAction):
             if car is not None and car.available:
                 return {"car_in_focus": car.stock_id}
             if car is not None:
-                dispatcher.utter_message(
-                    text=f"El {car_label(car)} ya no está disponible 😕 ¿Qué otro auto te gustaría ver?"
-                )
+                dispatcher.utter_message(text=f"El {car_label(car)} ya no está disponible 😕")
                 return {"car_in_focus": None}
             matches = find_cars(session, text)
             if len(matches) == 1:
@@ -754,20 +776,16 @@ class ValidateAppointmentForm(FormValidationAction):
                     f"{i}. 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
                     for i, c in enumerate(matches, 1)
                 ]
-                dispatcher.utter_message(
-                    text="Encontré varios:\n" + "\n".join(lines)
-                    + "\nEscríbeme el *stockId* del que quieres ver."
-                )
+                dispatcher.utter_message(text="Encontré varios:\n" + "\n".join(lines))
                 return {"car_in_focus": None}
-        dispatcher.utter_message(
-            text="No encontré ese auto en el catálogo 🤔 Dime la marca y el modelo "
-            '(por ejemplo "Nissan Versa") o su stockId.'
-        )
+        dispatcher.utter_message(text="No encontré ese auto entre los disponibles 🤔")
         return {"car_in_focus": None}
 
     def validate_appointment_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {}
         now, settings = _now_and_settings()
         current_time = _iso_time(tracker.get_slot("appointment_time"))
         if _iso_day(value):
@@ -787,8 +805,10 @@ class ValidateAppointmentForm(FormValidationAction):
     def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {}  # emptied by the day's validation, which already explained why
         now, settings = _now_and_settings()
-        at = _iso_time(value) or parse_time(str(value or ""), bare_hour=True)[0]
+        at = _iso_time(value) or parse_time(str(value), bare_hour=True)[0]
         if at is None:
             dispatcher.utter_message(
                 text='No entendí la hora 🤔 Escríbela por ejemplo "a las 11" o "4 de la tarde".'
@@ -840,10 +860,12 @@ class ActionAskCar(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        dispatcher.utter_message(
-            text="¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
-            '(por ejemplo "Nissan Versa 2021") o su stockId.'
-        )
+        if _first_ask(tracker, "car_in_focus"):
+            text = ("¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
+                    '(por ejemplo "Nissan Versa 2021") o su stockId.')
+        else:
+            text = '¿Cuál te gustaría ver? Escríbeme su *stockId*, o modelo y año (por ejemplo "Versa 2019").'
+        dispatcher.utter_message(text=text)
         return []
 
 
@@ -873,7 +895,9 @@ class ActionAskAppointmentDate(Action):
     ) -> List[EventType]:
         settings = Settings.from_env()
         question = f"¿Qué día te gustaría visitarnos? ({settings.summary()})"
-        if not _first_ask(tracker, "appointment_date"):
+        if tracker.get_slot("appointment_reschedule_id"):
+            question = f"¿Para qué día la cambiamos? ({settings.summary()})"
+        if tracker.get_slot("appointment_reschedule_id") or not _first_ask(tracker, "appointment_date"):
             dispatcher.utter_message(text=question)
             return []
         with session_scope() as session:

@@ -38,7 +38,7 @@ ASK = (
     "Responde solo con el número de tu calificación."
 )
 ASK_AGAIN = (
-    "Solo puedo registrar una calificación del 1 al 5 🙏\n"
+    "¿Del 1 al 5, cómo calificarías tu experiencia con nuestro asistente?\n"
     "1 = Muy insatisfecho\n"
     "2 = Insatisfecho\n"
     "3 = Neutral\n"
@@ -46,6 +46,7 @@ ASK_AGAIN = (
     "5 = Muy satisfecho\n\n"
     "Responde solo con el número (o *no* si prefieres no calificar)."
 )
+INVALID = "Solo puedo registrar una calificación del 1 al 5 🙏"
 THANKS = {
     5: "¡Gracias por tu excelente calificación! 🙏 \n"
        "Nos alegra que hayas tenido una gran experiencia con nuestro asistente.",
@@ -94,7 +95,7 @@ def parse_score(text: str) -> Optional[int]:
 
 def recently_rated(session: Session, sender_id: str, now: datetime, hours: float) -> bool:
     """True when the sender gave a score within the last `hours`."""
-    since = (now - timedelta(hours=hours)).astimezone(timezone.utc).replace(tzinfo=None)
+    since = (now - timedelta(hours=hours)).astimezone(timezone.utc)
     return session.execute(
         select(Rating.id).where(Rating.sender_id == sender_id, Rating.created_at >= since).limit(1)
     ).first() is not None
@@ -188,6 +189,7 @@ class ValidateFeedbackForm(FormValidationAction):
             _tries(tracker) >= MAX_TRIES
         ):
             return {"msat_score": None, "requested_slot": None}
+        dispatcher.utter_message(text=INVALID)
         return {"msat_score": None}
 
 

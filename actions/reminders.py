@@ -76,8 +76,8 @@ def due(
         select(Appointment)
         .where(
             Appointment.status == BOOKED,
-            Appointment.scheduled_at > now.replace(tzinfo=None),
-            Appointment.scheduled_at <= (now + horizon).replace(tzinfo=None),
+            Appointment.scheduled_at > now,
+            Appointment.scheduled_at <= now + horizon,
         )
         .order_by(Appointment.scheduled_at)
     )
@@ -183,7 +183,7 @@ def send_due(
                  for a, k in due(session, now, settings)]
     for appointment_id, kind, sender_id, body in batch:
         column = getattr(Appointment, kind.column)
-        claimed_at = to_utc(now).replace(tzinfo=None)
+        claimed_at = to_utc(now)
         with session_scope(url) as session:
             claimed = session.execute(
                 update(Appointment)
@@ -216,7 +216,9 @@ def send_due(
 
 def run_forever(sender: Sender, settings: ReminderSettings, stop: threading.Event) -> None:
     """Poll until `stop` is set; a failing poll is logged and retried."""
-    names = ", ".join(f"{k.name} ({k.before})" for k in settings.kinds) or "ninguno"
+    names = ", ".join(
+        f"{k.name} ({k.before.total_seconds() / 3600:g} h antes)" for k in settings.kinds
+    ) or "ninguno"
     logger.info("Recordatorios activos: %s; revisando cada %ss", names, settings.poll_seconds)
     while not stop.is_set():
         try:

@@ -61,7 +61,7 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
     """Figures from the app's tables and the tracker store's events."""
     report = Report()
     since = since or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    db_since = since.astimezone(timezone.utc).replace(tzinfo=None)
+    db_since = since.astimezone(timezone.utc)
     with session_scope(url) as session:
         for score, count in session.execute(
             select(Rating.score, func.count()).where(Rating.created_at >= db_since)

@@ -1,10 +1,11 @@
 """Appointments, reminders and report at scale, in plain Python on a fresh SQLite file.
 
 Prints: Spanish date parsing latency (cold and warm), car lookup in a 20,000-car
-catalog, slot checks against 10,000 booked visits, one reminder poll, and the
-report over 50,000 tracker events.
+catalog, slot checks against 10,000 booked visits, one reminder poll, the report
+over 50,000 tracker events, and (unless --no-servers) the turn latency of a
+booking + MSAT conversation through the real Rasa and action servers.
 
-    .venv/actions/bin/python bench/appointments.py [--cars 20000] [--visits 10000]
+    .venv/actions/bin/python bench/appointments.py [--cars 20000] [--visits 10000] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from typing import Callable, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from actions import db  # noqa: E402
-from actions.appointments import Settings, check_slot, find_cars, parse_when  # noqa: E402
+from actions.appointments import MONTHS, Settings, check_slot, find_cars, parse_when  # noqa: E402
 from actions.db import Appointment, Car, get_engine, session_scope  # noqa: E402
 from actions.reminders import LogSender, ReminderSettings, send_due  # noqa: E402
 from actions.report import build  # noqa: E402
+from tests.servers import Servers  # noqa: E402
 
 PHRASES = [
     "mañana a las 11", "el próximo martes a las 4 de la tarde", "15 de diciembre 10am",
@@ -56,10 +59,47 @@ def line(label: str, times: List[float]) -> None:
     print(f"{label:<44} p50={statistics.median(times):7.2f} ms  p95={p95:7.2f} ms  (n={len(times)})")
 
 
+def conversation(rounds: int) -> None:
+    """Turn latency of a whole booking and survey, each round a new customer and car."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-appointments-servers-"))
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    db.upgrade(url)
+    with get_engine(url).begin() as connection:
+        connection.execute(insert(Car), [
+            {"stock_id": str(700000 + i), "make": "Nissan", "model": "Versa", "version": "",
+             "year": 2021, "price": 340000, "km": 41000, "available": True, "description": "",
+             "description_hash": "", "updated_at": datetime.now(timezone.utc)}
+            for i in range(rounds + 1)
+        ])
+    servers = Servers(workdir, url).start()
+    day = Settings.from_env().now().date() + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    script = ["quiero agendar una cita", f"el {day.day} de {MONTHS[day.month - 1]} a las 11",
+              "Juan Pérez", "¿cuándo es mi cita?", "no, gracias", "5"]
+    times: List[float] = []
+    try:
+        for i in range(rounds + 1):  # the first round warms up
+            sender = f"whatsapp:+5215590{i:06d}"
+            servers.say(sender, "Hola")
+            requests.post(f"{servers.url}/conversations/{sender}/tracker/events", timeout=30,
+                          json={"event": "slot", "name": "car_in_focus", "value": str(700000 + i)})
+            for message in script:
+                start = time.perf_counter()
+                servers.say(sender, message)
+                if i:
+                    times.append((time.perf_counter() - start) * 1000)
+    finally:
+        servers.stop()
+    line(f"booking + MSAT turn, {rounds} customers", times)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cars", type=int, default=20_000)
     parser.add_argument("--visits", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=10, help="conversations through the servers")
+    parser.add_argument("--no-servers", action="store_true", help="skip the conversation")
     args = parser.parse_args(argv)
     logging.getLogger("actions.reminders").setLevel(logging.WARNING)
     random.seed(7)
@@ -126,6 +166,8 @@ def main(argv=None) -> None:
               "d": json.dumps({})} for i in range(50_000)],
         )
     line("report over 50,000 events", timed(lambda: build(url), 5))
+    if not args.no_servers:
+        conversation(args.rounds)
 
 
 if __name__ == "__main__":

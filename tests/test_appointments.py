@@ -296,10 +296,14 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
 
 def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
     car = new_car(database_url, make="Dodge", model="Attitude", year=2019)
+    older = new_car(database_url, make="Dodge", model="Attitude", year=2017)
     sender = "whatsapp:+5215511110002"
     day = visit_day()
 
     assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "quiero agendar una cita")
+    reply = servers.say_text(sender, "el atitude")
+    assert "Encontré varios" in reply and car.stock_id in reply and older.stock_id in reply
+    assert "¿Cuál te gustaría ver?" in reply
     reply = servers.say_text(sender, "el atitude 2019")
     assert "¿Qué día te gustaría visitarnos?" in reply and "Dodge Attitude 2019" in reply
     assert slots(servers, sender)["car_in_focus"] == car.stock_id
@@ -358,20 +362,24 @@ def test_show_move_and_cancel_an_appointment(servers, database_url):
     assert "⏰ Hora: 11:00" in reply and "Nissan Sentra 2020" in reply
 
     reply = servers.say_text(sender, "quiero cambiar mi cita")
-    assert "cambiemos tu cita" in reply and "¿Qué día te gustaría visitarnos?" in reply
+    assert "cambiemos tu cita" in reply and "¿Para qué día la cambiamos?" in reply
     reply = servers.say_text(sender, f"{spoken(later)} a las 5 de la tarde")
     assert "Tu cita quedó cambiada" in reply and "⏰ Hora: 17:00" in reply
     old, new = appointments_of(database_url, sender)
     assert (old.status, new.status) == (MOVED, BOOKED)
     assert new.customer_name == "Carlos Ramírez" and new.stock_id == car.stock_id
 
+    # after booking, a new day and time alone moves it too
+    reply = servers.say_text(sender, f"mejor {spoken(day)} a las 12")
+    assert "Tu cita quedó cambiada" in reply and "⏰ Hora: 12:00" in reply
+
     reply = servers.say_text(sender, "cancela mi cita")
-    assert "¿Confirmas que cancelo esta cita?" in reply and "17:00" in reply
+    assert "¿Confirmas que cancelo esta cita?" in reply and "12:00" in reply
     assert "sigue en pie" in servers.say_text(sender, "no")
-    assert appointments_of(database_url, sender)[1].status == BOOKED
+    assert appointments_of(database_url, sender)[-1].status == BOOKED
     servers.say(sender, "quiero cancelar mi cita")
     assert "cancelé tu cita" in servers.say_text(sender, "sí")
-    assert [a.status for a in appointments_of(database_url, sender)] == [MOVED, CANCELLED]
+    assert [a.status for a in appointments_of(database_url, sender)] == [MOVED, MOVED, CANCELLED]
     assert "No tienes citas" in servers.say_text(sender, "¿cuándo es mi cita?")
 
 

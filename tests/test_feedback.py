@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from actions.db import Rating, session_scope
-from actions.feedback import ASK, LOW, THANKS, conversation_topics, parse_score, thanks_for
+from actions.feedback import (
+    ASK, ASK_AGAIN, INVALID, LOW, THANKS, conversation_topics, parse_score, thanks_for,
+)
 
 SCALE = (
     "¿Podrías calificar tu experiencia con nuestro asistente del 1 al 5, donde:\n"
@@ -59,8 +61,7 @@ def test_no_thanks_asks_for_the_score_and_a_valid_one_is_stored(servers, databas
     assert reply.startswith("¡Gracias por tu interés!") and SCALE in reply
 
     reply = servers.say_text(sender, "7")
-    assert "Solo puedo registrar una calificación del 1 al 5" in reply
-    assert "5 = Muy satisfecho" in reply and ratings_of(database_url, sender) == []
+    assert INVALID in reply and ASK_AGAIN in reply and ratings_of(database_url, sender) == []
 
     reply = servers.say_text(sender, "cinco")
     assert "¡Gracias por tu excelente calificación! 🙏" in reply
@@ -105,3 +106,13 @@ def test_declining_the_survey_just_says_goodbye(servers, database_url):
     assert "Gracias por escribirnos" in servers.say_text(sender, "no")
     assert ratings_of(database_url, sender) == []
     assert servers.tracker(sender)["slots"]["msat_score"] is None
+
+
+def test_a_question_during_the_survey_is_answered_and_the_survey_goes_on(servers, database_url):
+    sender = "whatsapp:+5215522220004"
+    servers.say(sender, "Hola")
+    assert SCALE in servers.say_text(sender, "adiós")
+    reply = servers.say_text(sender, "¿eres un robot?")
+    assert "asistente virtual" in reply and ASK_AGAIN in reply and INVALID not in reply
+    assert "Gracias por tu calificación" in servers.say_text(sender, "3")
+    assert [r.score for r in ratings_of(database_url, sender)] == [3]

@@ -234,3 +234,21 @@ def test_reminders_survive_a_restart_of_the_sender(url, twilio, tmp_path):
     with session_scope(url) as session:
         sent = {a.id: a.reminder_hours_before_sent_at for a in session.scalars(select(Appointment))}
     assert sent[first] and sent[second]
+
+
+def test_a_visit_booked_in_conversation_is_reminded_on_whatsapp(servers, database_url, twilio):
+    from tests.test_appointments import set_car, spoken, visit_day
+
+    car = new_car(database_url, make="Chevrolet", model="Aveo", year=2020)
+    sender = "whatsapp:+5215544440001"
+    set_car(servers, sender, car.stock_id)
+    day = visit_day()
+    servers.say(sender, "quiero agendar una cita")
+    servers.say(sender, f"{spoken(day)} a las 11")
+    assert "agendada" in servers.say_text(sender, "Laura Jiménez")
+
+    visit = datetime.combine(day, datetime.min.time().replace(hour=11), MX)
+    send(twilio, database_url, visit - timedelta(hours=1, minutes=59))
+    [reminder] = [m for m in twilio.messages if m["To"] == sender]
+    assert "Hola Laura, te esperamos hoy a las 11:00 para ver el *Chevrolet Aveo 2020*" in reminder["Body"]
+    assert reminder["From"] == FROM_NUMBER
