@@ -39,6 +39,8 @@ export EMBEDDING_MODEL ?=
 export TWILIO_ACCOUNT_SID ?=
 export TWILIO_AUTH_TOKEN ?=
 export TWILIO_WHATSAPP_NUMBER ?=
+export FINANCING_ANNUAL_RATE ?= 10
+export FINANCING_MIN_DOWN_PCT ?= 10
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -109,6 +111,7 @@ test-stories:
 
 bench: setup
 	$(APY) bench/turns.py
+	$(APY) bench/financing.py
 
 clean:
 	rm -rf .venv models var

@@ -12,6 +12,7 @@ are picked up from any message, and asked only after a refusal.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -65,11 +66,15 @@ def _fresh_message(tracker: Tracker) -> bool:
     return False
 
 
+# One form run reads the same message once per slot: parse it once.
+_parse_message = lru_cache(maxsize=256)(financing.parse_message)
+
+
 def _parsed(tracker: Tracker) -> financing.FinancingInput:
     if not _fresh_message(tracker):
         return financing.FinancingInput()
     expecting = _EXPECTING.get(tracker.get_slot(REQUESTED_SLOT))
-    return financing.parse_message(tracker.latest_message.get("text") or "", expecting)
+    return _parse_message(tracker.latest_message.get("text") or "", expecting)
 
 
 class ValidateFinancingForm(FormValidationAction):

@@ -58,6 +58,8 @@ class Servers:
             "TWILIO_ACCOUNT_SID": "",
             "TWILIO_AUTH_TOKEN": "",
             "TWILIO_WHATSAPP_NUMBER": "",
+            "FINANCING_ANNUAL_RATE": "10",
+            "FINANCING_MIN_DOWN_PCT": "10",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",

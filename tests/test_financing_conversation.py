@@ -165,3 +165,11 @@ def test_amortization_table_adds_up(servers):
 def test_table_without_a_plan_says_what_it_needs(servers):
     reply = servers.say_text("fin-table-empty", "tabla de amortización")
     assert "Dime el precio del auto y tu enganche" in reply
+
+
+def test_a_no_mid_form_leaves_it(servers):
+    sender = "fin-leave"
+    assert "¿Cuánto darías de enganche" in servers.say_text(sender, "quiero financiar un auto de 300 mil")
+    assert "¿Hay algo más en lo que te pueda ayudar?" in servers.say_text(sender, "no, gracias")
+    assert servers.tracker(sender)["active_loop"] == {}
+    assert "¡Hola!" in servers.say_text(sender, "hola")  # the form no longer takes the turn
