@@ -2,11 +2,13 @@
 #
 #   make shell              set everything up (first time) and chat in the terminal
 #   make test               set everything up and run every test
-#   make run                serve Rasa on :5005 (REST + Twilio) and actions on :5055
+#   make run                serve Rasa on :5005 (REST + Twilio), actions on :5055, reminders
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
 #   make validate           check domain and training data
 #   make bench              run the benchmarks under bench/
+#   make reminders          send the WhatsApp reminders of booked visits (make run does it too)
+#   make report             MSAT, appointments and the sales funnel
 #   make clean              remove environments, models and local data
 #
 # Every setting comes from the environment; the defaults below run on a fresh
@@ -35,12 +37,25 @@ export REDIS_HOST ?= localhost
 export OPENAI_API_KEY ?=
 export OPENAI_BASE_URL ?=
 export LLM_MODEL ?= gpt-4o-mini
+export LLM_TIMEOUT_SECONDS ?= 6
+export LLM_MAX_TOKENS ?= 300
+export LLM_COOLDOWN_SECONDS ?= 30
 export EMBEDDING_MODEL ?=
 export TWILIO_ACCOUNT_SID ?=
 export TWILIO_AUTH_TOKEN ?=
 export TWILIO_WHATSAPP_NUMBER ?=
 export FINANCING_ANNUAL_RATE ?= 10
 export FINANCING_MIN_DOWN_PCT ?= 10
+# Appointments and reminders (README: Citas, recordatorios y MSAT).
+export APPOINTMENT_TIMEZONE ?= America/Mexico_City
+export APPOINTMENT_HOURS ?= lun-vie 09:00-18:00; sab 09:00-14:00
+export APPOINTMENT_MAX_DAYS ?= 30
+export APPOINTMENT_MIN_NOTICE_MIN ?= 60
+export REMINDER_DAY_BEFORE ?= true
+export REMINDER_HOURS_BEFORE ?= 2
+export REMINDER_POLL_SECONDS ?= 60
+export TWILIO_API_BASE_URL ?=
+export MSAT_COOLDOWN_HOURS ?= 24
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -48,10 +63,11 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean
+.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean \
+	reminders report
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
 
 install: $(VENV_RASA)/.installed $(VENV_ACTIONS)/.installed
 
@@ -92,7 +108,13 @@ shell: setup
 
 run: setup
 	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
-	@$(call with_actions,$(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+	@$(call with_actions,scripts/with-reminders.sh $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+
+reminders: db
+	$(APY) -m actions.reminders
+
+report: db
+	@$(APY) -m actions.report
 
 catalog: db
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
