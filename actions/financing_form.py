@@ -12,6 +12,7 @@ are picked up from any message, and asked only after a refusal.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -30,7 +31,6 @@ DOWN_PCT = "financing_down_pct"
 TERM = "financing_term"
 RATE = "financing_rate"
 ASKED = (PRICE, DOWN)  # the form asks for these until they are valid
-OPTIONAL = (TERM, RATE)  # asked only when the customer gave an invalid one
 _EXPECTING = {PRICE: financing.PRICE, DOWN: financing.DOWN, TERM: financing.TERM, RATE: financing.RATE}
 
 
@@ -65,11 +65,15 @@ def _fresh_message(tracker: Tracker) -> bool:
     return False
 
 
+# One form run reads the same message once per slot: parse it once.
+_parse_message = lru_cache(maxsize=256)(financing.parse_message)
+
+
 def _parsed(tracker: Tracker) -> financing.FinancingInput:
     if not _fresh_message(tracker):
         return financing.FinancingInput()
     expecting = _EXPECTING.get(tracker.get_slot(REQUESTED_SLOT))
-    return financing.parse_message(tracker.latest_message.get("text") or "", expecting)
+    return _parse_message(tracker.latest_message.get("text") or "", expecting)
 
 
 class ValidateFinancingForm(FormValidationAction):
@@ -87,16 +91,10 @@ class ValidateFinancingForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Optional[EventType]:
         """Ask for price, then down payment; then for a term or rate that was refused."""
-        for slot in ASKED:
-            if tracker.slots.get(slot) is None:
-                return SlotSet(REQUESTED_SLOT, slot)
-        given = _parsed(tracker)
-        for slot, value in ((TERM, given.term), (RATE, given.rate)):
-            refused_now = value is not None and tracker.slots.get(slot) is None
-            still_waiting = tracker.slots.get(REQUESTED_SLOT) == slot and tracker.slots.get(slot) is None
-            if refused_now or still_waiting:
-                return SlotSet(REQUESTED_SLOT, slot)
-        return SlotSet(REQUESTED_SLOT, None)
+        next_slot = _next_slot(tracker)
+        if next_slot:
+            _acknowledge(dispatcher, tracker)
+        return SlotSet(REQUESTED_SLOT, next_slot)
 
     # -- extraction: every value the message states, whatever was asked
 
@@ -154,7 +152,6 @@ class ValidateFinancingForm(FormValidationAction):
         if error:
             dispatcher.utter_message(text=error)
             return {DOWN: None, DOWN_PCT: None}
-        _acknowledge(dispatcher, tracker, DOWN, f"enganche de {format_price(value)}")
         return {DOWN: float(value)}
 
     def validate_financing_down_pct(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -165,7 +162,6 @@ class ValidateFinancingForm(FormValidationAction):
         if error:
             dispatcher.utter_message(text=error)
             return {DOWN_PCT: None, DOWN: None}
-        _acknowledge(dispatcher, tracker, DOWN, f"enganche de {financing.format_pct(value)}")
         return {DOWN_PCT: float(value), DOWN: _pct_of(price, value) if price is not None else None}
 
     def validate_financing_term(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -173,7 +169,6 @@ class ValidateFinancingForm(FormValidationAction):
         if error:
             dispatcher.utter_message(text=error)
             return {TERM: None}
-        _acknowledge(dispatcher, tracker, TERM, f"plazo de {int(value)} meses")
         return {TERM: float(value)}
 
     def validate_financing_rate(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -181,15 +176,41 @@ class ValidateFinancingForm(FormValidationAction):
         if error:
             dispatcher.utter_message(text=error)
             return {RATE: None}
-        _acknowledge(dispatcher, tracker, RATE, f"tasa de {financing.format_pct(value)} anual")
         return {RATE: float(value)}
 
 
-def _acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, what: str) -> None:
-    """Confirm a value given while the form waits for another one (price or down payment)."""
-    requested = tracker.get_slot(REQUESTED_SLOT)
-    if requested in ASKED and requested != slot:
-        dispatcher.utter_message(text=f"Anotado: {what} ✅")
+def _next_slot(tracker: Tracker) -> Optional[Text]:
+    for slot in ASKED:
+        if tracker.slots.get(slot) is None:
+            return slot
+    given = _parsed(tracker)
+    for slot, value in ((TERM, given.term), (RATE, given.rate)):
+        refused_now = value is not None and tracker.slots.get(slot) is None
+        still_waiting = tracker.slots.get(REQUESTED_SLOT) == slot and tracker.slots.get(slot) is None
+        if refused_now or still_waiting:
+            return slot
+    return None
+
+
+def _acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Confirm the values taken from a message that answered something else.
+
+    ("mejor a 60 meses" while the down payment is asked: "Anotado: plazo de 60 meses ✅").
+    """
+    given, slots, asked = _parsed(tracker), tracker.slots, tracker.slots.get(REQUESTED_SLOT)
+    taken = []
+    if asked != DOWN:
+        if given.down_pct is not None and slots.get(DOWN_PCT) == given.down_pct:
+            taken.append(f"enganche de {financing.format_pct(given.down_pct)}")
+        elif given.down_payment is not None and slots.get(DOWN) == given.down_payment:
+            taken.append(f"enganche de {format_price(given.down_payment)}")
+    if asked != TERM and given.term is not None and slots.get(TERM) == given.term:
+        taken.append(f"plazo de {int(given.term)} meses")
+    if asked != RATE and given.rate is not None and slots.get(RATE) == given.rate:
+        taken.append(f"tasa de {financing.format_pct(given.rate)} anual")
+    if taken:
+        listed = " y ".join([", ".join(taken[:-1]), taken[-1]] if len(taken) > 1 else taken)
+        dispatcher.utter_message(text=f"Anotado: {listed} ✅")
 
 
 class ActionStartFinancing(Action):

@@ -130,5 +130,5 @@ def find_percents(text: str) -> List[Percent]:
 
 def find_percent(text: str) -> Optional[float]:
     """A percentage in the text: '20%', '20 %', '20 por ciento' -> 20.0."""
-    match = _PERCENT.search(normalize(text))
+    match = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)", normalize(text))
     return float(match.group(1).replace(",", ".")) if match else None

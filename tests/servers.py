@@ -61,6 +61,8 @@ class Servers:
             "TWILIO_ACCOUNT_SID": "",
             "TWILIO_AUTH_TOKEN": "",
             "TWILIO_WHATSAPP_NUMBER": "",
+            "FINANCING_ANNUAL_RATE": "10",
+            "FINANCING_MIN_DOWN_PCT": "10",
             "TWILIO_API_BASE_URL": "",
             "APPOINTMENT_TIMEZONE": "America/Mexico_City",
             "APPOINTMENT_HOURS": "lun-vie 09:00-18:00; sab 09:00-14:00",

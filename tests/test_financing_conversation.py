@@ -165,3 +165,22 @@ def test_amortization_table_adds_up(servers):
 def test_table_without_a_plan_says_what_it_needs(servers):
     reply = servers.say_text("fin-table-empty", "tabla de amortización")
     assert "Dime el precio del auto y tu enganche" in reply
+
+
+def test_a_no_mid_form_leaves_it(servers):
+    sender = "fin-leave"
+    assert "¿Cuánto darías de enganche" in servers.say_text(sender, "quiero financiar un auto de 300 mil")
+    assert "¿Hay algo más en lo que te pueda ayudar?" in servers.say_text(sender, "no, gracias")
+    assert servers.tracker(sender)["active_loop"] == {}
+    assert "¡Hola!" in servers.say_text(sender, "hola")  # the form no longer takes the turn
+
+
+def test_values_given_before_the_price_are_kept_and_confirmed(servers):
+    sender = "fin-early"
+    reply = servers.say_text(sender, "quiero financiarlo con 20% de enganche a 48 meses y tasa de 12%")
+    assert "Anotado: enganche de 20%, plazo de 48 meses y tasa de 12% anual ✅" in reply
+    assert "¿De qué precio es el auto" in reply
+    reply = servers.say_text(sender, "340 mil")
+    assert "💰 Enganche: $68,000 (20%)" in reply
+    assert "📅 Plazo: 48 meses" in reply
+    assert "💵 Mensualidad: *$7,163*" in reply  # 272 x 26.334 = 7,162.8
