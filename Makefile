@@ -2,11 +2,13 @@
 #
 #   make shell              set everything up (first time) and chat in the terminal
 #   make test               set everything up and run every test
-#   make run                serve Rasa on :5005 (REST + Twilio) and actions on :5055
+#   make run                serve Rasa on :5005 (REST + Twilio), actions on :5055, reminders
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
 #   make validate           check domain and training data
 #   make bench              run the benchmarks under bench/
+#   make reminders          send the WhatsApp reminders of booked visits (make run does it too)
+#   make report             MSAT, appointments and the sales funnel
 #   make clean              remove environments, models and local data
 #
 # Every setting comes from the environment; the defaults below run on a fresh
@@ -42,6 +44,18 @@ export EMBEDDING_MODEL ?=
 export TWILIO_ACCOUNT_SID ?=
 export TWILIO_AUTH_TOKEN ?=
 export TWILIO_WHATSAPP_NUMBER ?=
+export FINANCING_ANNUAL_RATE ?= 10
+export FINANCING_MIN_DOWN_PCT ?= 10
+# Appointments and reminders (README: Citas, recordatorios y MSAT).
+export APPOINTMENT_TIMEZONE ?= America/Mexico_City
+export APPOINTMENT_HOURS ?= lun-vie 09:00-18:00; sab 09:00-14:00
+export APPOINTMENT_MAX_DAYS ?= 30
+export APPOINTMENT_MIN_NOTICE_MIN ?= 60
+export REMINDER_DAY_BEFORE ?= true
+export REMINDER_HOURS_BEFORE ?= 2
+export REMINDER_POLL_SECONDS ?= 60
+export TWILIO_API_BASE_URL ?=
+export MSAT_COOLDOWN_HOURS ?= 24
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -49,10 +63,11 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean
+.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean \
+	reminders report
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
 
 install: $(VENV_RASA)/.installed $(VENV_ACTIONS)/.installed
 
@@ -84,25 +99,22 @@ validate: $(VENV_RASA)/.installed
 
 setup: install db train
 
-# Start the action server in the background, wait for /health, run $(1), stop it.
-define with_actions
-	@mkdir -p var
-	@$(APY) -m rasa_sdk --actions actions -p $(ACTIONS_PORT) > var/actions.log 2>&1 & \
-	pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true' EXIT INT TERM; \
-	echo "Action server on :$(ACTIONS_PORT) (log: var/actions.log), loading..."; \
-	for i in $$(seq 120); do \
-	  curl -sf localhost:$(ACTIONS_PORT)/health > /dev/null && break; \
-	  kill -0 $$pid 2>/dev/null || { cat var/actions.log; exit 1; }; sleep 0.5; \
-	done; \
-	$(1)
-endef
+# Runs $(1) next to the action server; both stop together, on Ctrl-C or SIGTERM
+# too (setpriv: the script hears of make's death and stops its children).
+with_actions = exec setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
 
 shell: setup
-	$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
+	@$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
 
 run: setup
-	$(call with_actions,echo "Rasa on :$(RASA_PORT) (REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook)"; \
-	$(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
+	@$(call with_actions,scripts/with-reminders.sh $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+
+reminders: db
+	$(APY) -m actions.reminders
+
+report: db
+	@$(APY) -m actions.report
 
 catalog: db
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
@@ -116,11 +128,12 @@ test-py:
 
 test-stories:
 	@rm -rf var/test-results
-	$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
+	@$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --out var/test-results --fail-on-prediction-errors)
 
 bench: setup
 	$(APY) bench/turns.py
+	$(APY) bench/financing.py
 
 clean:
 	rm -rf .venv models var

@@ -99,6 +99,8 @@ class Rating(Base):
     score: Mapped[int] = mapped_column(Integer)
     topics: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A low score offers a human follow-up; True when the customer accepted it.
+    follow_up_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ProcessedMessage(Base):

@@ -1,0 +1,252 @@
+"""WhatsApp reminders of booked visits, sent through Twilio's REST API.
+
+Reminders are driven by the stored appointments: every poll looks for booked
+visits whose reminder is due and not yet sent, claims it in the database and
+sends it. A restart loses nothing, a cancelled or moved visit is never reminded,
+and a reminder that became due while the sender was down still goes out (unless
+the visit has started or a later reminder is already due). Without Twilio
+credentials the reminder is written to the log instead of sent.
+
+    python -m actions.reminders [--once]      (`make reminders`; `make run` starts it)
+
+Settings (environment):
+    REMINDER_DAY_BEFORE      true  (remind 24 h before the visit)
+    REMINDER_HOURS_BEFORE    2     (remind N h before; 0 turns it off)
+    REMINDER_POLL_SECONDS    60
+    TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER
+    TWILIO_API_BASE_URL      empty = https://api.twilio.com (tests point it at a local fake)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import List, Optional, Protocol, Tuple
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from actions.appointments import BOOKED, Settings, car_label, format_day, hhmm, to_utc
+from actions.db import Appointment, Car, session_scope
+
+logger = logging.getLogger("actions.reminders")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One reminder of a visit: how long before it, and the column that records it."""
+
+    name: str
+    before: timedelta
+    column: str
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    kinds: Tuple[Kind, ...]  # largest offset first
+    poll_seconds: float = 60
+
+    @classmethod
+    def from_env(cls) -> "ReminderSettings":
+        kinds = []
+        if (os.environ.get("REMINDER_DAY_BEFORE") or "true").lower() in ("1", "true", "yes", "si", "sí"):
+            kinds.append(Kind("day_before", timedelta(hours=24), "reminder_day_before_sent_at"))
+        hours = float(os.environ.get("REMINDER_HOURS_BEFORE") or 2)
+        if hours > 0:
+            kinds.append(Kind("hours_before", timedelta(hours=hours), "reminder_hours_before_sent_at"))
+        kinds.sort(key=lambda k: k.before, reverse=True)
+        return cls(tuple(kinds), float(os.environ.get("REMINDER_POLL_SECONDS") or 60))
+
+
+def due(
+    session: Session, now: datetime, settings: ReminderSettings
+) -> List[Tuple[Appointment, Kind]]:
+    """Reminders to send now: due, unsent, booked before they were due, not overtaken."""
+    if not settings.kinds:
+        return []
+    now = to_utc(now)
+    horizon = max(k.before for k in settings.kinds)
+    candidates = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.status == BOOKED,
+            Appointment.scheduled_at > now,
+            Appointment.scheduled_at <= now + horizon,
+        )
+        .order_by(Appointment.scheduled_at)
+    )
+    found = []
+    for appointment in candidates:
+        start = to_utc(appointment.scheduled_at)
+        for i, kind in enumerate(settings.kinds):
+            due_at = start - kind.before
+            overtaken = any(start - later.before <= now for later in settings.kinds[i + 1 :])
+            if (
+                getattr(appointment, kind.column) is None
+                and due_at <= now
+                and to_utc(appointment.created_at) <= due_at
+                and not overtaken
+            ):
+                found.append((appointment, kind))
+    return found
+
+
+def message(session: Session, appointment: Appointment, now: datetime, tz) -> str:
+    """The reminder text, in the customer's words ("mañana a las 11:00")."""
+    local = to_utc(appointment.scheduled_at).astimezone(tz)
+    today = to_utc(now).astimezone(tz).date()
+    if local.date() == today:
+        when = "hoy"
+    elif local.date() == today + timedelta(days=1):
+        when = f"mañana {format_day(local.date(), today)}"
+    else:
+        when = f"el {format_day(local.date(), today)}"
+    car = session.get(Car, appointment.stock_id)
+    first_name = appointment.customer_name.split()[0]
+    return (
+        "⏰ *Recordatorio de tu cita en Kavak*\n\n"
+        f"Hola {first_name}, te esperamos {when} a las {hhmm(local.time())} "
+        f"para ver el *{car_label(car) if car else appointment.stock_id}* 🚗\n\n"
+        "¿Necesitas cambiarla o cancelarla? Escríbeme por aquí."
+    )
+
+
+def whatsapp_address(sender_id: str) -> Optional[str]:
+    """'whatsapp:+52...' for a WhatsApp sender id or a bare phone number, else None."""
+    if re.fullmatch(r"whatsapp:\+?\d{8,15}", sender_id):
+        return sender_id
+    if re.fullmatch(r"\+?\d{8,15}", sender_id):
+        return f"whatsapp:+{sender_id.lstrip('+')}"
+    return None
+
+
+def mask(address: str) -> str:
+    """'whatsapp:+5215512345678' -> 'whatsapp:+52155*****678' for the logs."""
+    return re.sub(r"(\d{5})\d+(\d{3})", lambda m: m.group(1) + "*" * 5 + m.group(2), address)
+
+
+class Sender(Protocol):
+    def send(self, to: str, body: str) -> str: ...
+
+
+class TwilioSender:
+    """Sends WhatsApp messages with twilio's REST client (base URL settable for tests)."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str,
+                 base_url: Optional[str] = None):
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=15))
+        if base_url:
+            self.client.api.base_url = base_url.rstrip("/")
+        self.from_ = from_number if from_number.startswith("whatsapp:") else f"whatsapp:{from_number}"
+
+    def send(self, to: str, body: str) -> str:
+        return self.client.messages.create(to=to, from_=self.from_, body=body).sid
+
+
+class LogSender:
+    """No Twilio credentials: the reminder goes to the log."""
+
+    def send(self, to: str, body: str) -> str:
+        logger.info("Recordatorio (sin credenciales de Twilio, no se envía) para %s:\n%s",
+                    mask(to), body)
+        return "logged"
+
+
+def sender_from_env() -> Sender:
+    sid, token = os.environ.get("TWILIO_ACCOUNT_SID"), os.environ.get("TWILIO_AUTH_TOKEN")
+    number = os.environ.get("TWILIO_WHATSAPP_NUMBER")
+    if sid and token and number:
+        return TwilioSender(sid, token, number, os.environ.get("TWILIO_API_BASE_URL") or None)
+    return LogSender()
+
+
+def send_due(
+    sender: Sender, now: Optional[datetime] = None, url: Optional[str] = None,
+    settings: Optional[ReminderSettings] = None, appointment_settings: Optional[Settings] = None,
+) -> int:
+    """Send every reminder due at `now`; returns how many went out (or were logged)."""
+    now = now or datetime.now(timezone.utc)
+    settings = settings or ReminderSettings.from_env()
+    tz = (appointment_settings or Settings.from_env()).tz
+    sent = 0
+    with session_scope(url) as session:
+        batch = [(a.id, k, a.sender_id, message(session, a, now, tz))
+                 for a, k in due(session, now, settings)]
+    for appointment_id, kind, sender_id, body in batch:
+        column = getattr(Appointment, kind.column)
+        claimed_at = to_utc(now)
+        with session_scope(url) as session:
+            claimed = session.execute(
+                update(Appointment)
+                .where(Appointment.id == appointment_id, Appointment.status == BOOKED,
+                       column.is_(None))
+                .values({kind.column: claimed_at})
+            ).rowcount
+        if not claimed:
+            continue  # cancelled meanwhile, or another sender took it
+        to = whatsapp_address(sender_id)
+        try:
+            if to is None:
+                logger.info("Cita %s: %s no es un número de WhatsApp; recordatorio solo en el log:\n%s",
+                            appointment_id, sender_id, body)
+            else:
+                result = sender.send(to, body)
+                logger.info("Recordatorio %s de la cita %s enviado a %s (%s)",
+                            kind.name, appointment_id, mask(to), result)
+            sent += 1
+        except Exception:  # noqa: BLE001 - any failure: release the claim, retry next poll
+            logger.exception("No se pudo enviar el recordatorio de la cita %s; se reintentará",
+                             appointment_id)
+            with session_scope(url) as session:
+                session.execute(
+                    update(Appointment).where(Appointment.id == appointment_id, column == claimed_at)
+                    .values({kind.column: None})
+                )
+    return sent
+
+
+def run_forever(sender: Sender, settings: ReminderSettings, stop: threading.Event) -> None:
+    """Poll until `stop` is set; a failing poll is logged and retried."""
+    names = ", ".join(
+        f"{k.name} ({k.before.total_seconds() / 3600:g} h antes)" for k in settings.kinds
+    ) or "ninguno"
+    logger.info("Recordatorios activos: %s; revisando cada %ss", names, settings.poll_seconds)
+    while not stop.is_set():
+        try:
+            send_due(sender, settings=settings)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly locked
+            logger.exception("Falló la revisión de recordatorios; se reintentará")
+        stop.wait(settings.poll_seconds)
+    logger.info("Recordatorios detenidos")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="send what is due now and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sender = sender_from_env()
+    if isinstance(sender, LogSender):
+        logger.warning("Sin TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/TWILIO_WHATSAPP_NUMBER: "
+                       "los recordatorios se escriben en el log en lugar de enviarse")
+    settings = ReminderSettings.from_env()
+    if args.once:
+        print(f"Recordatorios enviados: {send_due(sender, settings=settings)}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_forever(sender, settings, stop)
+
+
+if __name__ == "__main__":
+    main()

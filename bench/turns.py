@@ -1,0 +1,120 @@
+"""Turn latency and throughput of the whole assistant through the REST channel.
+
+Starts the real action server and Rasa server on a fresh SQLite database (or
+uses --url of a running server), plays a scripted multi-turn conversation with
+one user, then with N concurrent users, and prints p50/p95/p99 latency per
+turn, turns per second and errors.
+
+    .venv/actions/bin/python bench/turns.py [--users 20] [--rounds 5] [--url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from actions import db  # noqa: E402
+from tests.servers import Servers  # noqa: E402
+
+# A whole sales conversation: greeting, search, details, financing, visit, MSAT.
+CONVERSATION = [
+    "Hola",
+    "¿qué puedes hacer?",
+    "¿eres un robot?",
+    "calcula el financiamiento para un auto de 500 mil con enganche de 100 mil",
+    "mejor a 48 meses",
+    "muchas gracias",
+]
+
+
+def percentile(values: List[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
+    """Play the conversation `rounds` times as new users, recording each turn."""
+    session = requests.Session()
+    for _ in range(rounds):
+        sender = f"bench-{uuid.uuid4().hex[:12]}"
+        for message in CONVERSATION:
+            start = time.perf_counter()
+            try:
+                response = session.post(
+                    f"{url}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": message},
+                    timeout=30,
+                )
+                response.raise_for_status()
+                if not response.json():
+                    errors.append(f"no reply to {message!r}")
+            except requests.RequestException as error:
+                errors.append(str(error))
+            latencies.append((time.perf_counter() - start) * 1000)
+
+
+def run(url: str, users: int, rounds: int) -> Tuple[List[float], List[str], float]:
+    latencies: List[float] = []
+    errors: List[str] = []
+    threads = [
+        threading.Thread(target=play, args=(url, rounds, latencies, errors)) for _ in range(users)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors, time.perf_counter() - start
+
+
+def report(label: str, latencies: List[float], errors: List[str], elapsed: float) -> None:
+    print(
+        f"{label:<22} turns={len(latencies):>5}  "
+        f"p50={statistics.median(latencies):6.1f} ms  "
+        f"p95={percentile(latencies, 95):6.1f} ms  "
+        f"p99={percentile(latencies, 99):6.1f} ms  "
+        f"throughput={len(latencies) / elapsed:6.1f} turns/s  errors={len(errors)}"
+    )
+    for error in errors[:5]:
+        print(f"    error: {error}")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a running Rasa server (default: start one)")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
+    args = parser.parse_args(argv)
+
+    servers = None
+    url = args.url
+    if not url:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
+        database_url = f"sqlite:///{workdir / 'bench.db'}"
+        db.upgrade(database_url)
+        servers = Servers(workdir, database_url).start()
+        url = servers.url
+    try:
+        print(f"Conversation of {len(CONVERSATION)} turns against {url}")
+        play(url, 1, [], [])  # warm-up
+        report("1 user", *run(url, 1, args.rounds * 4))
+        report(f"{args.users} concurrent users", *run(url, args.users, args.rounds))
+    finally:
+        if servers:
+            servers.stop()
+
+
+if __name__ == "__main__":
+    main()
