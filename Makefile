@@ -37,10 +37,15 @@ export REDIS_HOST ?= localhost
 export OPENAI_API_KEY ?=
 export OPENAI_BASE_URL ?=
 export LLM_MODEL ?= gpt-4o-mini
+export LLM_TIMEOUT_SECONDS ?= 6
+export LLM_MAX_TOKENS ?= 300
+export LLM_COOLDOWN_SECONDS ?= 30
 export EMBEDDING_MODEL ?=
 export TWILIO_ACCOUNT_SID ?=
 export TWILIO_AUTH_TOKEN ?=
 export TWILIO_WHATSAPP_NUMBER ?=
+export FINANCING_ANNUAL_RATE ?= 10
+export FINANCING_MIN_DOWN_PCT ?= 10
 # Appointments and reminders (README: Citas, recordatorios y MSAT).
 export APPOINTMENT_TIMEZONE ?= America/Mexico_City
 export APPOINTMENT_HOURS ?= lun-vie 09:00-18:00; sab 09:00-14:00
@@ -128,6 +133,7 @@ test-stories:
 
 bench: setup
 	$(APY) bench/turns.py
+	$(APY) bench/financing.py
 
 clean:
 	rm -rf .venv models var

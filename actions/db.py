@@ -120,10 +120,14 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-@lru_cache(maxsize=None)
 def get_engine(url: Optional[str] = None) -> Engine:
+    """The engine of `url`, or of DATABASE_URL as it is now."""
+    return _engine(url or database_url())
+
+
+@lru_cache(maxsize=None)
+def _engine(url: str) -> Engine:
     """One engine per URL; SQLite gets WAL mode and a busy timeout for two processes."""
-    url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})

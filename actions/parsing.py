@@ -108,6 +108,26 @@ def parse_amount(text: str) -> Optional[float]:
     return amounts[0].value if amounts else None
 
 
+@dataclass(frozen=True)
+class Percent:
+    """A percentage found in a message, with where it was in the normalized text."""
+
+    value: float
+    start: int
+    end: int
+
+
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)")
+
+
+def find_percents(text: str) -> List[Percent]:
+    """Every percentage in the text, in order: '20% y tasa de 12.5%' -> 20.0, 12.5."""
+    return [
+        Percent(float(m.group(1).replace(",", ".")), m.start(), m.end())
+        for m in _PERCENT.finditer(normalize(text))
+    ]
+
+
 def find_percent(text: str) -> Optional[float]:
     """A percentage in the text: '20%', '20 %', '20 por ciento' -> 20.0."""
     match = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)", normalize(text))

@@ -32,6 +32,8 @@ CONVERSATION = [
     "Hola",
     "¿qué puedes hacer?",
     "¿eres un robot?",
+    "calcula el financiamiento para un auto de 500 mil con enganche de 100 mil",
+    "mejor a 48 meses",
     "muchas gracias",
 ]
 
