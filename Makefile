@@ -39,6 +39,9 @@ export EMBEDDING_MODEL ?=
 export TWILIO_ACCOUNT_SID ?=
 export TWILIO_AUTH_TOKEN ?=
 export TWILIO_WHATSAPP_NUMBER ?=
+export TWILIO_WEBHOOK_URL ?=
+export TWILIO_VALIDATE_SIGNATURE ?= true
+export WHATSAPP_RATE_LIMIT ?= 20
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
