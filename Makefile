@@ -91,6 +91,7 @@ $(VENV_ACTIONS)/.installed: actions/requirements-actions.txt tests/requirements-
 db: $(VENV_ACTIONS)/.installed
 	@mkdir -p var
 	$(APY) -m actions.db upgrade
+	$(APY) -m actions.catalog_sync --if-empty $(SAMPLE_CATALOG)
 
 $(MODEL): $(VENV_RASA)/.installed $(TRAINING_FILES)
 	$(RASA) train --domain domain --fixed-model-name kavak --out models
