@@ -1,0 +1,81 @@
+"""Car search in conversation, on the real servers and the bundled sample catalog."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+from actions import db
+from actions.catalog_index import RELOAD_SECONDS
+from actions.catalog_sync import sync
+from tests.servers import ROOT, Servers
+
+PRICE = re.compile(r"\$(\d{1,3}(?:,\d{3})+)")
+
+
+@pytest.fixture(scope="module")
+def catalog_servers(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("search")
+    url = f"sqlite:///{workdir / 'search.db'}"
+    db.upgrade(url)
+    sync(ROOT / "catalog" / "sample_catalog.csv", url)
+    running = Servers(workdir, url).start()
+    running.database_url = url
+    yield running
+    running.stop()
+
+
+def prices(text: str) -> list:
+    return [int(p.replace(",", "")) for p in PRICE.findall(text)]
+
+
+def test_price_range_lists_three_to_five_cars_within_it(catalog_servers):
+    reply = catalog_servers.say_text("search-range", "autos entre 300 y 400 mil")
+    found = prices(reply)
+    assert 3 <= reply.count("🚗") <= 5
+    assert found and all(300_000 <= p <= 400_000 for p in found)
+
+
+def test_typos_find_the_model_and_more_pages_do_not_repeat(catalog_servers):
+    first = catalog_servers.say_text("search-typo", "busco un volswagen")
+    assert "Volkswagen" in first
+    second = catalog_servers.say_text("search-typo", "muéstrame más")
+    titles = lambda text: set(re.findall(r"\*([^*]+ \d{4})\*", text))  # noqa: E731
+    assert titles(first) and titles(second)
+    assert not titles(first) & titles(second)
+
+
+def test_details_of_the_second_car_put_it_in_focus_and_features_are_truthful(catalog_servers):
+    sender = "search-details"
+    catalog_servers.say_text(sender, "quiero una camioneta")
+    details = catalog_servers.say_text(sender, "dame más detalles del segundo")
+    stock = re.search(r"Stock: (\S+)", details).group(1)
+    tracker = requests.get(f"{catalog_servers.url}/conversations/{sender}/tracker", timeout=30).json()
+    assert tracker["slots"]["car_in_focus"] == stock
+    with db.session_scope(catalog_servers.database_url) as session:
+        car = session.get(db.Car, stock)
+        has_bluetooth = bool(car.bluetooth)
+        price = car.price
+    assert f"${price:,}" in details
+    answer = catalog_servers.say_text(sender, "¿tiene bluetooth?")
+    assert answer.startswith("🎵 ¡Sí!") if has_bluetooth else "no" in answer.lower()
+
+
+def test_a_make_never_seen_in_training_is_found_after_a_catalog_sync(catalog_servers, tmp_path):
+    sample = (ROOT / "catalog" / "sample_catalog.csv").read_text(encoding="utf-8")
+    new_car = "990001,12000,689999.0,Cupra,Formentor,2023,1.5 TSI DSG,Sí,4450.0,1839.0,1511.0,Sí\n"
+    snapshot = tmp_path / "catalog.csv"
+    snapshot.write_text(sample.rstrip("\n") + "\n" + new_car, encoding="utf-8")
+    sync(snapshot, catalog_servers.database_url)
+    time.sleep(RELOAD_SECONDS + 0.5)  # the running action server notices within this
+    reply = catalog_servers.say_text("search-new-make", "busco un cupra formentor")
+    assert "Cupra Formentor" in reply and "$689,999" in reply
+
+
+def test_no_results_says_so_and_offers_to_relax(catalog_servers):
+    reply = catalog_servers.say_text("search-none", "busco un auto de menos de 50 mil")
+    assert "$" not in reply.split("\n")[0] or "no" in reply.lower()
+    assert "no encontr" in reply.lower() or "no tengo" in reply.lower()
