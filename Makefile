@@ -56,6 +56,9 @@ export REMINDER_HOURS_BEFORE ?= 2
 export REMINDER_POLL_SECONDS ?= 60
 export TWILIO_API_BASE_URL ?=
 export MSAT_COOLDOWN_HOURS ?= 24
+export TWILIO_WEBHOOK_URL ?=
+export TWILIO_VALIDATE_SIGNATURE ?= true
+export WHATSAPP_RATE_LIMIT ?= 20
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -88,6 +91,7 @@ $(VENV_ACTIONS)/.installed: actions/requirements-actions.txt tests/requirements-
 db: $(VENV_ACTIONS)/.installed
 	@mkdir -p var
 	$(APY) -m actions.db upgrade
+	$(APY) -m actions.catalog_sync --if-empty $(SAMPLE_CATALOG)
 
 $(MODEL): $(VENV_RASA)/.installed $(TRAINING_FILES)
 	$(RASA) train --domain domain --fixed-model-name kavak --out models

@@ -132,3 +132,92 @@ def find_percent(text: str) -> Optional[float]:
     """A percentage in the text: '20%', '20 %', '20 por ciento' -> 20.0."""
     match = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)", normalize(text))
     return float(match.group(1).replace(",", ".")) if match else None
+
+
+# --- Bounds: "menos de 300 mil", "entre 300 y 400 mil", "desde 2018" ---------
+
+_UPPER = re.compile(
+    r"(?:menos de|menor (?:de|a|que)|maximo(?: de)?|max|hasta(?: de)?|no mas de|tope(?: de)?|"
+    r"debajo de|abajo de|no (?:pase|exceda) de|que no pase de|a lo mucho|limite(?: de)?|"
+    r"presupuesto(?: de| es de| maximo de| maximo)?|tengo|cuento con|no mayor (?:de|a)|"
+    r"antes de(?:l)?|anterior a(?:l)?)\s*(?:el |del |los |la |unos |\$)?$"
+)
+_LOWER = re.compile(
+    r"(?:mas de|mayor (?:de|a|que)|minimo(?: de)?|desde(?: el)?|arriba de|encima de|a partir de(?:l)?|"
+    r"por lo menos|al menos|superior a|despues de(?:l)?|posterior a(?:l)?|mas nuevo que(?: el)?)\s*"
+    r"(?:el |del |los |la |unos |\$)?$"
+)
+_AROUND = re.compile(r"(?:alrededor de|cerca de|como(?: de)?|unos|aprox(?:imadamente)?(?: de)?|mas o menos(?: de)?|rondando)\s*(?:los |\$)?$")
+_UPPER_AFTER = re.compile(r"^\s*(?:o menos|para abajo|pa abajo|o anterior|o mas viejo|maximo|como maximo|a lo mucho|o antes)\b")
+_LOWER_AFTER = re.compile(
+    r"^\s*(?:o mas(?! o menos)|para arriba|pa arriba|en adelante|hacia adelante|o posterior|o mas nuevo|"
+    r"o mas reciente|o superior|minimo|como minimo|o despues)\b"
+)
+_BETWEEN = re.compile(r"^\s*(?:y|a|al|-|hasta|y los|a los)\s*(?:\$\s*)?$")
+_RANGE_START = re.compile(r"(?:entre|de|del|desde)\s*(?:los |el |\$)?$")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A bound on a quantity: [low, high] (either may be None), where it was, and how it was said.
+
+    kind is "range", "max", "min", "around" or "exact" (no comparator). `strict` marks
+    "antes de"/"después de" (exclusive bounds, used for years).
+    """
+
+    low: Optional[float]
+    high: Optional[float]
+    start: int
+    end: int
+    kind: str
+    is_money: bool
+    strict: bool = False
+
+
+def _unit_factor(amount: Amount, other: Amount) -> float:
+    """The factor a bare number takes from its partner: 'entre 300 y 400 mil' -> 1000."""
+    if amount.is_money or not other.is_money:
+        return 1.0
+    for factor in (1_000_000, 1_000):
+        if other.value >= factor and amount.value < factor and other.value / factor >= amount.value / 10:
+            return factor
+    return 1.0
+
+
+def find_bounds(text: str, amounts: Optional[List[Amount]] = None) -> List[Bound]:
+    """Every amount in the text with the comparator around it, ranges joined.
+
+    'entre 300 y 400 mil' -> one range bound 300,000-400,000; 'menos de 250 mil' ->
+    max 250,000; '2018 en adelante' -> min 2018; 'alrededor de 300 mil' -> ±10 %.
+    Positions are in normalize(text); pass `amounts` to reuse a filtered list.
+    """
+    norm = normalize(text)
+    amounts = find_amounts(text) if amounts is None else amounts
+    bounds: List[Bound] = []
+    i = 0
+    while i < len(amounts):
+        amount = amounts[i]
+        before = norm[max(0, amount.start - 40) : amount.start]
+        after = norm[amount.end : amount.end + 30]
+        if i + 1 < len(amounts) and _BETWEEN.match(norm[amount.end : amounts[i + 1].start]):
+            other = amounts[i + 1]
+            joiner = norm[amount.end : other.start].strip()
+            if _RANGE_START.search(before) or joiner in ("a", "al", "-", "hasta"):
+                low = amount.value * _unit_factor(amount, other)
+                high = other.value * _unit_factor(other, amount)
+                bounds.append(Bound(min(low, high), max(low, high), amount.start, other.end, "range",
+                                    amount.is_money or other.is_money))
+                i += 2
+                continue
+        strict = bool(re.search(r"(?:antes|despues|posterior|anterior|mas nuevo que)(?: de| a)?(?:l| el)?\s*$", before))
+        if _UPPER.search(before) or _UPPER_AFTER.match(after):
+            bound = Bound(None, amount.value, amount.start, amount.end, "max", amount.is_money, strict)
+        elif _LOWER.search(before) or _LOWER_AFTER.match(after):
+            bound = Bound(amount.value, None, amount.start, amount.end, "min", amount.is_money, strict)
+        elif _AROUND.search(before):
+            bound = Bound(amount.value * 0.9, amount.value * 1.1, amount.start, amount.end, "around", amount.is_money)
+        else:
+            bound = Bound(amount.value, amount.value, amount.start, amount.end, "exact", amount.is_money)
+        bounds.append(bound)
+        i += 1
+    return bounds

@@ -28,7 +28,9 @@ import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from actions import db  # noqa: E402
-from actions.appointments import MONTHS, Settings, check_slot, find_cars, parse_when  # noqa: E402
+from actions.appointments import (  # noqa: E402
+    MONTHS, Settings, _parse_when, check_slot, find_cars, parse_when,
+)
 from actions.db import Appointment, Car, get_engine, session_scope  # noqa: E402
 from actions.reminders import LogSender, ReminderSettings, send_due  # noqa: E402
 from actions.report import build  # noqa: E402
@@ -78,10 +80,13 @@ def conversation(rounds: int) -> None:
     script = ["quiero agendar una cita", f"el {day.day} de {MONTHS[day.month - 1]} a las 11",
               "Juan Pérez", "¿cuándo es mi cita?", "no, gracias", "5"]
     times: List[float] = []
+    by_message: dict = {m: [] for m in ["Hola"] + script}
     try:
         for i in range(rounds + 1):  # the first round warms up
             sender = f"whatsapp:+5215590{i:06d}"
+            start = time.perf_counter()
             servers.say(sender, "Hola")
+            by_message["Hola"].append((time.perf_counter() - start) * 1000)
             requests.post(f"{servers.url}/conversations/{sender}/tracker/events", timeout=30,
                           json={"event": "slot", "name": "car_in_focus", "value": str(700000 + i)})
             for message in script:
@@ -89,9 +94,12 @@ def conversation(rounds: int) -> None:
                 servers.say(sender, message)
                 if i:
                     times.append((time.perf_counter() - start) * 1000)
+                    by_message[message].append(times[-1])
     finally:
         servers.stop()
     line(f"booking + MSAT turn, {rounds} customers", times)
+    for message, values in by_message.items():
+        line(f"  {message[:40]!r}", values)
 
 
 def main(argv=None) -> None:
@@ -109,7 +117,8 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     parse_when("mañana a las 11", now)
     print(f"{'first date parse (dateparser warm-up)':<44} {1000 * (time.perf_counter() - start):7.1f} ms")
-    line("parse_when, 10 phrases", [t for p in PHRASES for t in timed(lambda: parse_when(p, now), 20)])
+    uncached = _parse_when.__wrapped__
+    line("parse_when, 10 phrases", [t for p in PHRASES for t in timed(lambda: uncached(p, now, None), 20)])
 
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-appointments-')) / 'bench.db'}"
     db.upgrade(url)

@@ -22,19 +22,26 @@ from typing import List, Optional, Tuple
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
+from actions.catalog_sync import sync  # noqa: E402
 from tests.servers import Servers  # noqa: E402
 
 # A whole sales conversation: greeting, search, details, financing, visit, MSAT.
 CONVERSATION = [
     "Hola",
-    "¿qué puedes hacer?",
-    "¿eres un robot?",
-    "calcula el financiamiento para un auto de 500 mil con enganche de 100 mil",
+    "Busco un auto económico familiar",
+    "muéstrame más opciones",
+    "dame más detalles del segundo",
+    "¿tiene bluetooth?",
+    "¿cuánto dura la garantía?",
+    "calcula el financiamiento con enganche de 20%",
     "mejor a 48 meses",
     "muchas gracias",
+    "no, gracias",
+    "5",
 ]
 
 
@@ -104,6 +111,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
         database_url = f"sqlite:///{workdir / 'bench.db'}"
         db.upgrade(database_url)
+        sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
         servers = Servers(workdir, database_url).start()
         url = servers.url
     try:

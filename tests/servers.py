@@ -40,8 +40,15 @@ def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) 
 class Servers:
     """An action server plus a Rasa server (REST, Twilio, HTTP API) on one database."""
 
-    def __init__(self, workdir: Path, database_url: str, env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        env: Optional[Dict[str, str]] = None,
+        endpoints: str = "endpoints.yml",
+    ):
         self.workdir = workdir
+        self.endpoints = endpoints
         self.actions_port = free_port()
         self.rasa_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
@@ -72,6 +79,9 @@ class Servers:
             "REMINDER_HOURS_BEFORE": "2",
             "REMINDER_POLL_SECONDS": "60",
             "MSAT_COOLDOWN_HOURS": "24",
+            "TWILIO_WEBHOOK_URL": "",
+            "TWILIO_VALIDATE_SIGNATURE": "true",
+            "WHATSAPP_RATE_LIMIT": "20",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -99,7 +109,7 @@ class Servers:
             [
                 str(RASA_BIN), "run", "-m", str(MODEL), "--enable-api",
                 "--port", str(self.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--endpoints", self.endpoints, "--credentials", "credentials.yml",
             ],
         )
         _wait(f"{self.url}/status", self.rasa, self.workdir / "rasa.log")

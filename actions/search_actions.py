@@ -1,0 +1,88 @@
+"""Rasa actions of the car search: a thin layer over `actions.search`.
+
+Each action reads the search slots, calls the matching `*_turn` function with
+the raw text of the last message, sends the reply and sets the slots it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import search
+from actions.catalog_index import CatalogIndex, catalog
+
+logger = logging.getLogger(__name__)
+
+
+def state_from(tracker: Tracker) -> search.State:
+    """The search state kept in the conversation's slots."""
+    filters = tracker.get_slot("search_filters")
+    return search.State(
+        filters=filters if isinstance(filters, dict) else {},
+        shown=list(tracker.get_slot("search_shown") or []),
+        page=list(tracker.get_slot("search_page") or []),
+        relax=tracker.get_slot("search_relax"),
+        focus=tracker.get_slot("car_in_focus"),
+    )
+
+
+class _SearchAction(Action):
+    """Run one turn function and relay its reply; never let an error end the conversation."""
+
+    action_name = ""
+    turn: Callable[[str, search.State, CatalogIndex], search.Reply]
+
+    def name(self) -> Text:
+        return self.action_name
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        try:
+            reply = type(self).turn(text, state_from(tracker), catalog())
+        except Exception:  # a broken catalog must not break the conversation
+            logger.exception("%s falló con %r", self.action_name, text)
+            dispatcher.utter_message(text=search.UNAVAILABLE)
+            return []
+        for message in reply.messages:
+            dispatcher.utter_message(text=message)
+        return [SlotSet(slot, value) for slot, value in reply.slots.items()]
+
+
+class ActionSearchCars(_SearchAction):
+    action_name = "action_search_cars"
+    turn = staticmethod(search.search_turn)
+
+
+class ActionMoreResults(_SearchAction):
+    action_name = "action_more_results"
+    turn = staticmethod(search.more_turn)
+
+
+class ActionCarDetails(_SearchAction):
+    action_name = "action_car_details"
+    turn = staticmethod(search.details_turn)
+
+
+class ActionCarFeature(_SearchAction):
+    action_name = "action_car_feature"
+    turn = staticmethod(search.feature_turn)
+
+
+class ActionCompareCars(_SearchAction):
+    action_name = "action_compare_cars"
+    turn = staticmethod(search.compare_turn)
+
+
+class ActionResetFilters(_SearchAction):
+    action_name = "action_reset_filters"
+    turn = staticmethod(lambda text, state, index: search.reset_turn())
+
+
+class ActionSearchAffirm(_SearchAction):
+    action_name = "action_search_affirm"
+    turn = staticmethod(lambda text, state, index: search.affirm_turn(state, index))

@@ -1,0 +1,92 @@
+"""The `processed_messages` table seen from the Rasa server: retries, rate limit, expiry.
+
+Every WhatsApp message id (Twilio's MessageSid) is claimed with an INSERT on its
+primary key before the message is handled, so a retry, even one that reaches another
+worker or server at the same moment, finds the id taken. The same rows are the log of
+what each sender sent lately, which is all the rate limit needs. The table is owned by
+the Alembic migrations (actions/migrations); this module uses SQLAlchemy Core only, so
+it runs on the Rasa env's SQLAlchemy 1.4 as well as on SQLAlchemy 2.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, func, select
+from sqlalchemy.exc import IntegrityError
+
+processed_messages = Table(
+    "processed_messages",
+    MetaData(),
+    Column("message_sid", String(64), primary_key=True),
+    Column("sender_id", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MessageLog:
+    """Claims message ids, counts a sender's recent messages and forgets old ids."""
+
+    def __init__(
+        self,
+        database_url: str,
+        keep: timedelta = timedelta(hours=24),
+        purge_every_s: float = 600.0,
+    ) -> None:
+        if database_url.startswith("sqlite"):
+            self.engine = create_engine(database_url, connect_args={"timeout": 30})
+        else:
+            self.engine = create_engine(database_url, pool_pre_ping=True)
+        self.keep = keep
+        self.purge_every_s = purge_every_s
+        self._next_purge = 0.0
+
+    def claim(self, message_sid: str, sender_id: str) -> bool:
+        """Record a message id; False when it was already there (a retry)."""
+        self._purge_now_and_then()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    processed_messages.insert().values(
+                        message_sid=message_sid, sender_id=sender_id, received_at=_now()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self, message_sid: str) -> None:
+        """Forget a claimed id whose handling failed, so that a retry is handled."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                processed_messages.delete().where(processed_messages.c.message_sid == message_sid)
+            )
+
+    def recent_count(self, sender_id: str, window: timedelta) -> int:
+        """How many messages `sender_id` sent within `window`, the current one included."""
+        query = (
+            select(func.count())
+            .select_from(processed_messages)
+            .where(processed_messages.c.received_at > _now() - window)
+            .where(processed_messages.c.sender_id == sender_id)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+    def purge(self) -> int:
+        """Delete the ids older than `keep`; return how many went."""
+        cutoff = _now() - self.keep
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                processed_messages.delete().where(processed_messages.c.received_at < cutoff)
+            )
+        return result.rowcount
+
+    def _purge_now_and_then(self) -> None:
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + self.purge_every_s
+            self.purge()

@@ -1,0 +1,255 @@
+"""WhatsApp through Twilio: a signed, idempotent webhook that answers in its own TwiML.
+
+Registered in credentials.yml as `channels.whatsapp.WhatsAppInput`; serves
+POST /webhooks/twilio/webhook. For each message Twilio posts:
+
+1. `X-Twilio-Signature` must match (RequestValidator with TWILIO_AUTH_TOKEN, against
+   TWILIO_WEBHOOK_URL or else the request URL): otherwise 403, nothing processed.
+2. The MessageSid is claimed in `processed_messages`: a retry gets an empty TwiML.
+3. A sender over WHATSAPP_RATE_LIMIT messages a minute is told once to slow down.
+4. Media-only messages and locations get a polite request for text.
+5. "1", "2"... after a turn with buttons becomes that button's payload.
+6. The bot's messages come back as one <Message> each, split to 1600 characters.
+
+The conversation id is the WhatsApp address (`whatsapp:+52...`); logs mask it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.message_log import MessageLog
+from channels.whatsapp_text import (
+    ERROR_REPLY,
+    MEDIA_REPLY,
+    RATE_LIMIT_REPLY,
+    choice_payload,
+    mask_number,
+    message_buttons,
+    option_number,
+    render,
+)
+
+logger = logging.getLogger(__name__)
+
+RATE_WINDOW = timedelta(minutes=1)
+DEFAULT_RATE_LIMIT = 20
+DEFAULT_DATABASE_URL = "sqlite:///var/kavak.db"
+
+
+def _setting(credentials: Dict[Text, Any], key: Text, env: Text, default: Text) -> Text:
+    """A value from credentials.yml when given there, else from the environment, else the default."""
+    value = credentials.get(key)
+    if value is None or value == "":
+        value = os.environ.get(env, "")
+    return str(value).strip() or default
+
+
+def _form(request: Request) -> RequestParameters:
+    """Twilio's form fields with the blank ones kept: they are signed too (a photo has an empty Body)."""
+    if not hasattr(request.ctx, "twilio_form"):
+        request.ctx.twilio_form = RequestParameters(
+            parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+        )
+    return request.ctx.twilio_form
+
+
+def _is_off(value: Text) -> bool:
+    """Only an explicit false/0/no/off turns a safety switch off."""
+    return value.strip().lower() in {"false", "0", "no", "off"}
+
+
+class WhatsAppCollector(OutputChannel):
+    """Keeps the bot's messages of one turn whole (text, buttons, image) for the TwiML reply."""
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[Text, Any]] = []
+
+    @classmethod
+    def name(cls) -> Text:
+        """Also the `channel:` of WhatsApp-only response variations in the domain."""
+        return "whatsapp"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+
+class WhatsAppInput(InputChannel):
+    """Twilio WhatsApp webhook: signature check, retries, rate limit, TwiML replies."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    def url_prefix(self) -> Text:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        rate_limit = _setting(credentials, "rate_limit", "WHATSAPP_RATE_LIMIT", str(DEFAULT_RATE_LIMIT))
+        if not rate_limit.isdigit():
+            raise ValueError(f"WHATSAPP_RATE_LIMIT must be a whole number, got {rate_limit!r}")
+        return cls(
+            auth_token=_setting(credentials, "auth_token", "TWILIO_AUTH_TOKEN", ""),
+            webhook_url=_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL", ""),
+            validate_signature=not _is_off(
+                _setting(credentials, "validate_signature", "TWILIO_VALIDATE_SIGNATURE", "true")
+            ),
+            rate_limit=int(rate_limit),
+            database_url=_setting(credentials, "database_url", "DATABASE_URL", DEFAULT_DATABASE_URL),
+        )
+
+    def __init__(
+        self,
+        auth_token: Text,
+        webhook_url: Text,
+        validate_signature: bool,
+        rate_limit: int,
+        database_url: Text,
+    ) -> None:
+        self.validator = RequestValidator(auth_token) if auth_token else None
+        self.webhook_url = webhook_url
+        self.validate_signature = validate_signature
+        self.rate_limit = rate_limit
+        self.log = MessageLog(database_url)
+        if not validate_signature:
+            logger.warning(
+                "!!! TWILIO_VALIDATE_SIGNATURE=false: the WhatsApp webhook accepts UNSIGNED "
+                "requests. Anyone who finds the URL can talk as any customer. "
+                "Local development only; never in production. !!!"
+            )
+        elif not auth_token:
+            logger.error(
+                "TWILIO_AUTH_TOKEN is empty: every request to /webhooks/twilio/webhook "
+                "will be rejected with 403 until it is set."
+            )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("whatsapp_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._is_signed(request):
+                logger.warning("WhatsApp webhook: missing or invalid X-Twilio-Signature, rejected (403)")
+                return response.text("Invalid Twilio signature", status=403)
+            sender = _form(request).get("From")
+            message_sid = _form(request).get("MessageSid") or _form(request).get("SmsMessageSid")
+            if not sender or not message_sid:
+                return response.text("From and MessageSid are required", status=400)
+            masked = mask_number(sender)
+            if not await asyncio.to_thread(self.log.claim, message_sid, sender):
+                logger.info("WhatsApp %s from %s: retry, already handled", message_sid, masked)
+                return _twiml([])
+            try:
+                replies = await self._handle(request, sender, message_sid, on_new_message)
+            except Exception:
+                logger.exception("WhatsApp %s from %s: failed, answered with an apology", message_sid, masked)
+                await asyncio.to_thread(self.log.release, message_sid)
+                replies = [{"body": ERROR_REPLY, "media": None}]
+            return _twiml(replies)
+
+        return webhook
+
+    def _is_signed(self, request: Request) -> bool:
+        if not self.validate_signature:
+            logger.warning("WhatsApp webhook: signature NOT checked (TWILIO_VALIDATE_SIGNATURE=false)")
+            return True
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature or self.validator is None:
+            return False
+        return self.validator.validate(self.webhook_url or request.url, _form(request), signature)
+
+    async def _handle(
+        self,
+        request: Request,
+        sender: Text,
+        message_sid: Text,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> List[Dict[Text, Optional[Text]]]:
+        """The WhatsApp messages answering one claimed incoming message."""
+        masked = mask_number(sender)
+        if self.rate_limit:
+            recent = await asyncio.to_thread(self.log.recent_count, sender, RATE_WINDOW)
+            if recent > self.rate_limit:
+                logger.warning("WhatsApp %s from %s: rate limited (%d in a minute)", message_sid, masked, recent)
+                # One polite notice per burst; further excess is dropped silently.
+                return [{"body": RATE_LIMIT_REPLY, "media": None}] if recent == self.rate_limit + 1 else []
+
+        form = _form(request)
+        text = (form.get("ButtonPayload") or form.get("Body") or "").strip()
+        if not text or form.get("Latitude"):
+            logger.info("WhatsApp %s from %s: media or location only, asked for text", message_sid, masked)
+            return [{"body": MEDIA_REPLY, "media": None}]
+
+        number = option_number(text)
+        if number is not None:
+            text = choice_payload(number, await self._last_turn_buttons(request, sender)) or text
+
+        collector = WhatsAppCollector()
+        await on_new_message(
+            UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=self.get_metadata(request),
+            )
+        )
+        logger.info("WhatsApp %s from %s: %d bot messages", message_sid, masked, len(collector.messages))
+        return render(collector.messages)
+
+    @staticmethod
+    async def _last_turn_buttons(request: Request, sender: Text) -> List[Dict[Text, Any]]:
+        """The buttons the bot offered since the customer's last message, in the order shown."""
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        buttons: List[Dict[Text, Any]] = []
+        for event in reversed(tracker.events if tracker else []):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, BotUttered):
+                buttons[:0] = message_buttons(event.data)
+        return buttons
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """Twilio's message id and the customer's WhatsApp profile name, kept on the user event."""
+        form = _form(request)
+        return {
+            "whatsapp": {
+                "message_sid": form.get("MessageSid") or form.get("SmsMessageSid"),
+                "profile_name": form.get("ProfileName"),
+            }
+        }
+
+
+def _twiml(replies: List[Dict[Text, Optional[Text]]]) -> HTTPResponse:
+    """A TwiML <Response> with one <Message> per reply (an empty one acknowledges only)."""
+    twiml = MessagingResponse()
+    for reply in replies:
+        if reply.get("media"):
+            message = twiml.message()
+            message.body(reply["body"])
+            message.media(reply["media"])
+        else:
+            twiml.message(reply["body"])
+    return response.text(str(twiml), content_type="text/xml; charset=utf-8")
