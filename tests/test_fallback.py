@@ -356,13 +356,13 @@ def test_conversation_without_a_key_answers_from_the_knowledge_base(servers):
     sender = "kb-no-key"
     reply = servers.say_text(sender, "¿qué es Kavak?")
     assert knowledge.section("que_es_kavak").text in reply
-    # Gibberish: whichever of these the FallbackClassifier catches is answered honestly.
+    # Off-topic chatter and gibberish: whichever of these the FallbackClassifier catches
+    # (it depends on the trained model) is answered honestly.
     caught = 0
-    for number, gibberish in enumerate(("asdkjh qwe zxc", "jajaja", "lorem ipsum dolor", "qwerty")):
-        # A fresh conversation each: no form left open by an earlier message.
-        other = f"{sender}-{number}"
-        reply = servers.say_text(other, gibberish)
-        user = [e for e in servers.tracker(other)["events"] if e["event"] == "user"][-1]
+    for gibberish in ("ayer fui al cine", "mi abuela cocina muy rico", "???", "ñlkj poiu",
+                      "el perro de mi vecino ladra mucho en las noches"):
+        reply = servers.say_text(sender, gibberish)
+        user = [e for e in servers.tracker(sender)["events"] if e["event"] == "user"][-1]
         if user["parse_data"]["intent"]["name"] == "nlu_fallback":
             caught += 1
             assert "no te entendí" in reply
