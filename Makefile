@@ -112,6 +112,7 @@ test-stories:
 
 bench: setup
 	$(APY) bench/turns.py
+	$(APY) bench/whatsapp.py
 
 clean:
 	rm -rf .venv models var
