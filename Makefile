@@ -138,6 +138,7 @@ test-stories:
 bench: setup
 	$(APY) bench/turns.py
 	$(APY) bench/financing.py
+	$(APY) bench/whatsapp.py
 
 clean:
 	rm -rf .venv models var

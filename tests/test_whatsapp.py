@@ -39,9 +39,11 @@ OPTIONS = [
     {"title": "Ver qué puedes hacer", "payload": "/help"},
     {"title": "Despedirme", "payload": "/goodbye"},
 ]
+CAR_PHOTO = "https://images.example.com/cars/123456/front.jpg"
 NLG_OVERRIDES = {
     "utter_iamabot": {"text": LONG_TEXT},
     "utter_out_of_scope": {"text": "¿Qué prefieres?", "buttons": OPTIONS},
+    "utter_you_are_welcome": {"text": "Así se ve por fuera 👇", "image": CAR_PHOTO},
 }
 
 
@@ -55,12 +57,14 @@ def domain_responses() -> Dict[str, str]:
 
 
 RESPONSES = domain_responses()
+NLG_CHANNELS: List[str] = []  # the output channel Rasa names when it asks for each response
 
 
 class _NLG(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         name = request["response"]
+        NLG_CHANNELS.append(request["channel"]["name"])
         body = json.dumps(NLG_OVERRIDES.get(name) or {"text": RESPONSES[name]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -166,6 +170,7 @@ def test_signed_message_is_answered_in_its_own_twiml(wa, database_url):
     replies = bodies(post(wa, form))
 
     assert replies == [RESPONSES["utter_greet"]]
+    assert NLG_CHANNELS[-1] == "whatsapp"  # so `channel: whatsapp` response variations apply
     [event] = user_events(wa, sender)
     assert event["text"] == "Hola"
     assert event["input_channel"] == "whatsapp"
@@ -259,6 +264,12 @@ def test_a_number_outside_the_options_is_left_as_text(wa):
     post(wa, twilio_form(sender, "/out_of_scope"))
     post(wa, twilio_form(sender, "7"))
     assert user_events(wa, sender)[-1]["text"] == "7"
+
+
+def test_an_image_goes_as_media_of_its_message(wa):
+    reply = post(wa, twilio_form(new_sender(), "/thank"))
+    assert bodies(reply) == [NLG_OVERRIDES["utter_you_are_welcome"]["text"]]
+    assert [m.text for m in ET.fromstring(reply.content).iter("Media")] == [CAR_PHOTO]
 
 
 def test_a_template_quick_reply_sends_its_payload(wa):

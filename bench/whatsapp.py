@@ -1,0 +1,131 @@
+"""Cost of the WhatsApp webhook: the same conversation through REST and through signed Twilio webhooks.
+
+Starts the real action server and Rasa server on a fresh SQLite database with a
+test Twilio auth token and no rate limit, then prints p50/p95/p99 turn latency and
+throughput for both channels (1 user, then N concurrent users), the latency of a
+retried MessageSid and of a forged request (both answered without the bot), and
+the Rasa server's resident memory.
+
+    .venv/actions/bin/python bench/whatsapp.py [--users 20] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import requests
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from actions import db  # noqa: E402
+from tests.servers import Servers  # noqa: E402
+from turns import CONVERSATION, play, report  # noqa: E402  (bench/ is on sys.path)
+
+TOKEN = "bench-auth-token"
+PATH = "/webhooks/twilio/webhook"
+
+
+def form(sender: str, body: str, sid: Optional[str] = None) -> Dict[str, str]:
+    sid = sid or "SM" + uuid.uuid4().hex
+    return {"MessageSid": sid, "SmsMessageSid": sid, "From": sender, "To": "whatsapp:+14155238886",
+            "Body": body, "NumMedia": "0", "ProfileName": "Bench", "AccountSid": "AC" + "0" * 32}
+
+
+def post(session: requests.Session, url: str, data: Dict[str, str], token: str = TOKEN) -> requests.Response:
+    signature = RequestValidator(token).compute_signature(url + PATH, data)
+    return session.post(url + PATH, data=data, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
+def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
+    """The conversation `rounds` times as new WhatsApp customers, each turn a signed webhook."""
+    session = requests.Session()
+    for _ in range(rounds):
+        sender = f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}"
+        for message in CONVERSATION:
+            start = time.perf_counter()
+            try:
+                response = post(session, url, form(sender, message))
+                response.raise_for_status()
+                if not ET.fromstring(response.content).findall("Message"):
+                    errors.append(f"no reply to {message!r}")
+            except (requests.RequestException, ET.ParseError) as error:
+                errors.append(str(error))
+            latencies.append((time.perf_counter() - start) * 1000)
+
+
+def run(player, url: str, users: int, rounds: int) -> Tuple[List[float], List[str], float]:
+    latencies: List[float] = []
+    errors: List[str] = []
+    threads = [threading.Thread(target=player, args=(url, rounds, latencies, errors)) for _ in range(users)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors, time.perf_counter() - start
+
+
+def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> Tuple[List[float], List[str], float]:
+    """`count` retries of one MessageSid (token=TOKEN) or forged requests (another token)."""
+    session = requests.Session()
+    data = form("whatsapp:+5215500000000", "Hola")
+    post(session, url, data)
+    latencies: List[float] = []
+    errors: List[str] = []
+    start = time.perf_counter()
+    for _ in range(count):
+        begin = time.perf_counter()
+        status = post(session, url, data, token).status_code
+        latencies.append((time.perf_counter() - begin) * 1000)
+        if status != expect:
+            errors.append(f"status {status}")
+    return latencies, errors, time.perf_counter() - start
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-whatsapp-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    db.upgrade(database_url)
+    env = {"TWILIO_AUTH_TOKEN": TOKEN, "WHATSAPP_RATE_LIMIT": "0"}
+    servers = Servers(workdir, database_url, env=env).start()
+    url = servers.url
+    try:
+        print(f"Conversation of {len(CONVERSATION)} turns against {url}")
+        play(url, 1, [], [])
+        play_whatsapp(url, 1, [], [])  # warm-up
+        report("REST, 1 user", *run(play, url, 1, args.rounds * 4))
+        report("WhatsApp, 1 user", *run(play_whatsapp, url, 1, args.rounds * 4))
+        report(f"REST, {args.users} users", *run(play, url, args.users, args.rounds))
+        report(f"WhatsApp, {args.users} users", *run(play_whatsapp, url, args.users, args.rounds))
+        report("WhatsApp retry", *answered_without_the_bot(url, 200, TOKEN, 200))
+        report("WhatsApp forged", *answered_without_the_bot(url, 200, "forged", 403))
+        print(f"Rasa server resident memory: {rss_mb(servers.rasa.pid):.0f} MB")
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    main()
