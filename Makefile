@@ -139,6 +139,8 @@ bench: setup
 	$(APY) bench/turns.py
 	$(APY) bench/financing.py
 	$(APY) bench/whatsapp.py
+	$(APY) bench/appointments.py
+	$(APY) bench/knowledge.py
 
 clean:
 	rm -rf .venv models var
