@@ -141,6 +141,7 @@ bench: setup
 	$(APY) bench/whatsapp.py
 	$(APY) bench/appointments.py
 	$(APY) bench/knowledge.py
+	$(APY) bench/search.py
 
 clean:
 	rm -rf .venv models var
