@@ -249,10 +249,10 @@ def test_buttons_are_numbered_and_a_number_maps_back_to_the_payload(wa):
         assert any(option_number(line.split(" ", 1)[0].strip("*")) == number and line.endswith(option["title"])
                    for line in lines)
 
-    assert bodies(post(wa, twilio_form(sender, "2"))) == [RESPONSES["utter_goodbye"]]
+    assert bodies(post(wa, twilio_form(sender, "1"))) == [RESPONSES["utter_help"]]
     picked = user_events(wa, sender)[-1]
-    assert picked["text"] == "/goodbye"
-    assert picked["parse_data"]["intent"]["name"] == "goodbye"
+    assert picked["text"] == "/help"
+    assert picked["parse_data"]["intent"]["name"] == "help"
 
     # No buttons in the last turn: a number is just text for the bot.
     post(wa, twilio_form(sender, "1"))
@@ -274,9 +274,9 @@ def test_an_image_goes_as_media_of_its_message(wa):
 
 def test_a_template_quick_reply_sends_its_payload(wa):
     sender = new_sender()
-    form = twilio_form(sender, "Ya no, gracias", ButtonText="Ya no, gracias", ButtonPayload="/goodbye")
-    assert bodies(post(wa, form)) == [RESPONSES["utter_goodbye"]]
-    assert user_events(wa, sender)[-1]["text"] == "/goodbye"
+    form = twilio_form(sender, "¿Qué más haces?", ButtonText="¿Qué más haces?", ButtonPayload="/help")
+    assert bodies(post(wa, form)) == [RESPONSES["utter_help"]]
+    assert user_events(wa, sender)[-1]["text"] == "/help"
 
 
 @pytest.mark.parametrize(
