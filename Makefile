@@ -120,8 +120,11 @@ reminders: db
 report: db
 	@$(APY) -m actions.report
 
-catalog: db
+# Migrates first (no sample load: the snapshot replaces the catalog anyway).
+catalog: $(VENV_ACTIONS)/.installed
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
+	@mkdir -p var
+	$(APY) -m actions.db upgrade
 	$(APY) -m actions.catalog_sync "$(CSV)"
 
 test: setup

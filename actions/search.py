@@ -443,7 +443,7 @@ def merge_filters(previous: Dict[str, Any], parsed: Parsed) -> Dict[str, Any]:
             if high in new and low not in new and merged.get(low) is not None and merged[low] > new[high]:
                 merged.pop(low)
             if low in new and high not in new and merged.get(high) == merged.get(low):
-                merged.pop(high, None)  # "2018" then "o más nuevo": the exact year becomes a floor
+                merged.pop(high, None)  # "2018", then "desde 2016": the exact year becomes a floor
     merged.update(new)
     return {k: v for k, v in merged.items() if v not in (None, "", [])}
 
@@ -521,53 +521,53 @@ class Relaxation:
 
 
 def nearest_relaxation(index: CatalogIndex, filters: Dict[str, Any]) -> Optional[Relaxation]:
-    """The smallest change to one filter that gives results, or None."""
+    """The smallest change to one filter that brings in more cars than it has now, or None."""
+    current = int(_mask(index, filters).sum())
     options: List[Tuple[float, Relaxation]] = []
+    numeric = {  # key: (column, does a car lie beyond the bound, nearest first?)
+        "price_max": (index.price, np.greater, False), "price_min": (index.price, np.less, True),
+        "year_min": (index.year, np.less, True), "year_max": (index.year, np.greater, False),
+        "km_max": (index.km, np.greater, False),
+    }
     for key in ("price_max", "price_min", "year_min", "year_max", "km_max", "bluetooth", "carplay",
                 "body_type", "model", "make"):
-        if filters.get(key) in (None, "", []):
+        old = filters.get(key)
+        if old in (None, "", [], False):
             continue
         skip = (key, "model") if key == "make" else (key,)
-        mask = _mask(index, filters, skip=skip)
-        count = int(mask.sum())
-        if not count:
-            continue
-        old = filters[key]
-        if key == "price_max":
-            prices = np.sort(index.price[mask])
-            value = int(prices[min(2, len(prices) - 1)])
-            distance = (value - old) / max(old, 1)
-            text = f"subir tu presupuesto a *{format_price(value)}*"
-        elif key == "price_min":
-            value = int(np.sort(index.price[mask])[::-1][min(2, count - 1)])
-            distance = (old - value) / max(old, 1)
-            text = f"bajar el precio mínimo a *{format_price(value)}*"
-        elif key == "year_min":
-            value = int(index.year[mask].max())
-            distance = (old - value) / 10
-            text = f"buscar desde *{value}*"
-        elif key == "year_max":
-            value = int(index.year[mask].min())
-            distance = (value - old) / 10
-            text = f"buscar hasta *{value}*"
-        elif key == "km_max":
-            value = int(np.sort(index.km[mask])[min(2, count - 1)])
-            distance = (value - old) / max(old, 1)
-            text = f"aceptar hasta *{format_km(value)}*"
+        others = _mask(index, filters, skip=skip)
+        if key in numeric:
+            column, beyond, descending = numeric[key]
+            gained = np.sort(column[others & beyond(column, old)])
+            if not len(gained):
+                continue
+            if descending:
+                gained = gained[::-1]
+            # Far enough to bring in up to three more cars; a year is nearest of all.
+            value = int(gained[0] if key.startswith("year") else gained[min(2, len(gained) - 1)])
+            distance = abs(value - old) / (10 if key.startswith("year") else max(old, 1))
+            text = {
+                "price_max": f"subir tu presupuesto a *{format_price(value)}*",
+                "price_min": f"bajar el precio mínimo a *{format_price(value)}*",
+                "year_min": f"buscar desde *{value}*",
+                "year_max": f"buscar hasta *{value}*",
+                "km_max": f"aceptar hasta *{format_km(value)}*",
+            }[key]
+            count = int(_mask(index, {**filters, key: value}).sum())
         else:
+            count = int(others.sum())
+            if count <= current:
+                continue
             value = None
             distance = {"bluetooth": 0.3, "carplay": 0.3, "body_type": 0.5, "model": 0.6, "make": 0.8}[key]
+            makes = " o ".join(as_list(filters.get("make")))
             text = {
                 "bluetooth": "quitar el requisito de *Bluetooth*",
                 "carplay": "quitar el requisito de *CarPlay*",
                 "body_type": f"incluir otros tipos además de *{BODY_NAMES.get(old, old)}*",
-                "model": f"ver otros modelos de *{' o '.join(as_list(filters.get('make')))}*" if filters.get("make") else "ver otros modelos",
+                "model": f"ver otros modelos de *{makes}*" if makes else "ver otros modelos",
                 "make": "ver otras marcas",
             }[key]
-        if value is not None:
-            count = int(_mask(index, {**filters, key: value}).sum())
-        else:
-            count = int(_mask(index, filters, skip=skip).sum())
         options.append((distance, Relaxation(key, value, count, text)))
     if not options:
         return None
@@ -765,15 +765,20 @@ def compare(cars: Sequence[CarInfo]) -> str:
     ]
     lines = [f"⚖️ *{a.make} {a.model} {a.year}* vs *{b.make} {b.model} {b.year}*", ""]
     lines += [f"{label}: {x} | {y}" for label, x, y in rows]
+    if a.model != b.model:
+        label = {id(a): a.model, id(b): b.model}
+    elif a.year != b.year:
+        label = {id(a): f"{a.model} {a.year}", id(b): f"{b.model} {b.year}"}
+    else:
+        label = {id(a): "primero", id(b): "segundo"}
     notes = []
     if a.price != b.price:
         cheap, other = (a, b) if a.price < b.price else (b, a)
-        notes.append(f"El {cheap.model} es {format_price(other.price - cheap.price)} más barato.")
+        notes.append(f"El {label[id(cheap)]} es {format_price(other.price - cheap.price)} más barato.")
     if a.year != b.year:
-        notes.append(f"El {max(a, b, key=lambda c: c.year).model} es más nuevo ({max(a.year, b.year)}).")
+        notes.append(f"El {label[id(max(a, b, key=lambda c: c.year))]} es más nuevo.")
     if a.km != b.km:
-        fewer = min(a, b, key=lambda c: c.km)
-        notes.append(f"El {fewer.model} tiene menos kilómetros.")
+        notes.append(f"El {label[id(min(a, b, key=lambda c: c.km))]} tiene menos kilómetros.")
     if notes:
         lines += ["", " ".join(notes)]
     lines += ["", "¿Quieres los detalles de alguno, calcular su financiamiento o agendar una cita?"]
@@ -783,11 +788,22 @@ def compare(cars: Sequence[CarInfo]) -> str:
 # --- Which car the customer means ------------------------------------------------------
 
 
+@dataclass
+class Reference:
+    """The cars a message points at, and whether it pointed at any explicitly."""
+
+    cars: List[CarInfo]
+    explicit: bool
+
+
 def resolve_cars(
     text: str, index: CatalogIndex, page: Sequence[str] = (), shown: Sequence[str] = (),
     focus: Optional[str] = None, wanted: int = 1,
-) -> List[CarInfo]:
-    """The cars a message refers to: "el segundo", "el Golf GTI", "ese" (the car in focus)."""
+) -> Reference:
+    """The cars a message refers to: "el segundo", "el Golf GTI", "ese" (the car in focus).
+
+    A name or number that matches no available car is not replaced by the car in focus.
+    """
     norm = normalize(text)
     page_cars = [c for c in (index.get(s) for s in page) if c]
     shown_cars = [c for c in (index.get(s) for s in shown) if c]
@@ -795,16 +811,13 @@ def resolve_cars(
 
     names = find_names(text, index)
     name_spans = [(m.start, m.end) for m in names]
-    for match in _ORDINAL.finditer(norm):
-        number = _ORDINALS[match.group(1)]
-        if number <= len(page_cars):
-            refs.append((match.start(), page_cars[number - 1]))
-    for match in _NUMBERED.finditer(norm):
-        number = int(match.group(1))
-        if not _in_spans(match.start(1), match.end(1), name_spans) and 1 <= number <= len(page_cars):
-            refs.append((match.start(), page_cars[number - 1]))
-    if _LAST.search(norm) and page_cars:
-        refs.append((_LAST.search(norm).start(), page_cars[-1]))
+    pointers = [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
+    pointers += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
+                 if not _in_spans(m.start(1), m.end(1), name_spans)]
+    pointers += [(m.start(), len(page_cars)) for m in _LAST.finditer(norm)]
+    for start, number in pointers:
+        if 1 <= number <= len(page_cars):
+            refs.append((start, page_cars[number - 1]))
 
     # Group consecutive name matches: "Volkswagen Golf GTI" is one car.
     groups: List[List[NameMatch]] = []
@@ -825,11 +838,12 @@ def resolve_cars(
     for _, car in refs:
         if car not in cars:
             cars.append(car)
-    if len(cars) < wanted and (not cars or _THIS_ONE.search(norm) or wanted > 1):
+    explicit = bool(pointers or groups)
+    if len(cars) < wanted and (len(cars) == len(pointers) + len(groups) or _THIS_ONE.search(norm)):
         current = index.get(focus)
         if current and current not in cars:
             cars.insert(0, current)
-    return cars[: max(wanted, 1)]
+    return Reference(cars[:wanted], explicit)
 
 
 def _best_named(index: CatalogIndex, group: List[NameMatch], tail: str, recent: List[CarInfo]) -> Optional[CarInfo]:
@@ -894,14 +908,17 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         text = f"No encontré autos disponibles con lo que buscas ({criteria}) 😕 "
     else:
         text = "Por ahora no tengo autos disponibles en el catálogo 😕"
-        return Reply(text, {"search_filters": filters, "search_relax": None})
+        return Reply(text, {"search_filters": filters, "search_relax": None, "search_shown": [], "search_page": []})
     relaxation = nearest_relaxation(index, filters)
+    slots = {"search_filters": filters, "search_relax": relaxation.key if relaxation else None}
+    if not shown:
+        slots.update(search_shown=[], search_page=[])
     if relaxation:
         plural = "opción" if relaxation.count == 1 else "opciones"
-        text += f"\nLo más cercano: si quieres {relaxation.text}, hay {relaxation.count} {plural}. ¿Lo ajusto?"
-        return Reply(text, {"search_filters": filters, "search_relax": relaxation.key, "search_page": [] if not shown else shown[-PAGE_SIZE:]})
-    text += "\n¿Quieres buscar algo diferente? Dime marca, presupuesto o para qué lo usarás."
-    return Reply(text, {"search_filters": filters, "search_relax": None})
+        text += f"\nLo más cercano: si quieres {relaxation.text}, hay {relaxation.count} {plural} en total. ¿Lo ajusto?"
+    else:
+        text += "\n¿Quieres buscar algo diferente? Dime marca, presupuesto o para qué lo usarás."
+    return Reply(text, slots)
 
 
 def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
@@ -936,25 +953,25 @@ def affirm_turn(state: State, index: CatalogIndex) -> Reply:
 
 def details_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """Full details of the car the customer names or points at; it becomes the car in focus."""
-    cars = resolve_cars(text, index, state.page, state.shown, state.focus)
-    if not cars:
-        return _which_car(state, index)
-    car = cars[0]
+    ref = resolve_cars(text, index, state.page, state.shown, state.focus)
+    if not ref.cars:
+        return _which_car(state, index, ref.explicit)
+    car = ref.cars[0]
     return Reply(car_details(car), {"car_in_focus": car.stock_id})
 
 
 def feature_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """A question about the car in focus (or the car it names)."""
-    cars = resolve_cars(text, index, state.page, state.shown, state.focus)
-    if not cars:
-        return _which_car(state, index)
-    car = cars[0]
+    ref = resolve_cars(text, index, state.page, state.shown, state.focus)
+    if not ref.cars:
+        return _which_car(state, index, ref.explicit)
+    car = ref.cars[0]
     return Reply(answer_feature(car, text), {"car_in_focus": car.stock_id})
 
 
 def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """Two cars side by side."""
-    cars = resolve_cars(text, index, state.page, state.shown, state.focus, wanted=2)
+    cars = resolve_cars(text, index, state.page, state.shown, state.focus, wanted=2).cars
     if len(cars) < 2:
         return Reply("¿Qué dos autos comparo? Dime por ejemplo «compara el 1 con el 3» o «el Versa contra el Rio» ⚖️")
     return Reply(compare(cars))
@@ -967,7 +984,10 @@ def reset_turn() -> Reply:
     )
 
 
-def _which_car(state: State, index: CatalogIndex) -> Reply:
+def _which_car(state: State, index: CatalogIndex, explicit: bool = False) -> Reply:
+    if explicit:
+        return Reply("No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "
+                     "¿Te muestro opciones parecidas? Dime qué buscas o elige un número de la lista.")
     if state.focus and not index.get(state.focus):
         return Reply("Ese auto ya no está disponible 😕 (se vendió). ¿Te muestro opciones parecidas?", {"car_in_focus": None})
     if state.page:

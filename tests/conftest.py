@@ -7,16 +7,18 @@ from pathlib import Path
 import pytest
 
 from actions import db
-from tests.servers import Servers
+from actions.catalog_sync import sync
+from tests.servers import ROOT, Servers
 
 SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "kavak_sample_catalog.csv"
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    """A migrated SQLite database for the whole test session."""
+    """A migrated SQLite database for the whole test session, with the bundled sample catalog."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kavak.db'}"
     db.upgrade(url)
+    sync(ROOT / "catalog" / "sample_catalog.csv", url)
     return url
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from actions import db
+from actions.catalog_index import body_type, describe
 from actions.catalog_sync import main
 from actions.db import Car
 
@@ -60,6 +61,13 @@ def test_valid_snapshot_is_imported_with_quoted_fields_and_features(tmp_path, da
         "2001,1000,300000,Kia,Rio,2020,EX,Quizá,4385,1725,1460,\n",  # not Sí/No/empty
         "2001,1000,300000,Kia,Rio,2020,EX,Sí,-4385,1725,1460,\n",  # dimension not positive
         "1001,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725,1460,\n",  # duplicate stockId
+        "2001,1000,trescientos,Kia,Rio,2020,EX,Sí,4385,1725,1460,\n",  # price not numeric
+        "2001,1000,300000,Kia,Rio,dosmil,EX,Sí,4385,1725,1460,\n",  # year not numeric
+        "2001,1000,300000,Kia,Rio,2099,EX,Sí,4385,1725,1460,\n",  # year after next year
+        "2001,1000,300000,Kia,Rio,2020,EX,Sí,4385,ancho,1460,\n",  # dimension not numeric
+        "2001,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725,1460,Yes\n",  # carPlay not Sí/No/empty
+        "2001,1000,300000,,Rio,2020,EX,Sí,4385,1725,1460,\n",  # make missing
+        "2001,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725\n",  # fields missing
     ],
 )
 def test_each_bad_row_is_rejected_with_its_line_and_the_rest_applied(tmp_path, database, capsys, row):
@@ -76,6 +84,87 @@ def test_unusable_file_changes_nothing(tmp_path, database):
     assert main([str(missing_column)]) == 2
     assert main([str(tmp_path / "does-not-exist.csv")]) == 2
     assert set(cars(database)) == {"1001", "1002", "1003"}
+
+
+def test_every_reason_of_a_bad_row_is_reported(tmp_path, database, capsys):
+    row = "2001,-1,0,Kia,Rio,1900,EX,Tal vez,4385,1725,1460,\n"
+    assert main([str(write(tmp_path, GOOD + [row]))]) == 1
+    err = capsys.readouterr().err
+    for reason in ("km no puede ser negativo", "price debe ser mayor que 0", "year debe ser un año", "bluetooth debe ser"):
+        assert reason in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", HEADER.encode(), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b'{"stockId": 1, "km": 2}\n'],
+    ids=["empty", "header only", "binary", "json"],
+)
+def test_files_that_are_not_a_catalog_change_nothing(tmp_path, database, content, capsys):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    assert main([str(bad)]) == 2
+    assert "El catálogo no cambió" in capsys.readouterr().err
+    assert {car.available for car in cars(database).values()} == {True} and len(cars(database)) == 3
+
+
+def test_excel_encoding_and_extra_columns_are_accepted(tmp_path, database):
+    header = HEADER.rstrip("\n") + ",color\n"
+    path = tmp_path / "excel.csv"
+    path.write_bytes((header + GOOD[2].rstrip("\n") + ",rojo\n").encode("cp1252"))
+    assert main([str(path)]) == 0
+    assert cars(database)["1003"].model == "Rio"
+
+
+def test_only_new_or_changed_descriptions_are_encoded(tmp_path, database, capsys):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    assert "embeddings calculados: 3" in capsys.readouterr().out
+    before = cars(database)["1002"].embedding
+    # Same price band and same description: updated, not re-encoded.
+    cheaper = [GOOD[0].replace("325000.0", "320000.0"), GOOD[1], GOOD[2]]
+    assert main([str(write(tmp_path, cheaper))]) == 0
+    assert "actualizados: 1" in (out := capsys.readouterr().out) and "embeddings calculados: 0" in out
+    # A new version changes the description: only that car is encoded again.
+    renamed = [cheaper[0], cheaper[1].replace("ADVANCE", "EXCLUSIVE"), cheaper[2]]
+    assert main([str(write(tmp_path, renamed))]) == 0
+    assert "embeddings calculados: 1" in capsys.readouterr().out
+    assert cars(database)["1002"].embedding != before
+
+
+def test_a_retired_car_that_comes_back_is_offered_again(tmp_path, database, capsys):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    assert main([str(write(tmp_path, GOOD[:2]))]) == 0
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    assert "agregados: 1" in capsys.readouterr().out.splitlines()[-1]
+    assert cars(database)["1003"].available is True
+
+
+def test_a_rejected_row_leaves_its_car_as_it_was(tmp_path, database):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    broken = [GOOD[0], GOOD[1], GOOD[2].replace("360000.0", "-1")]
+    assert main([str(write(tmp_path, broken))]) == 1
+    kept = cars(database)["1003"]
+    assert kept.available is True and kept.price == 360000
+
+
+@pytest.mark.parametrize(
+    "model, version, dims, body",
+    [
+        ("Versa", "1.6 ADVANCE CVT", (4495, 1740, 1465), "sedan"),
+        ("Gol", "1.6 5 PTAS. TRENDLINE", (3897, 1656, 1464), "hatchback"),
+        ("Kicks", "1.6 ADVANCE XTRONIC", (4294, 1760, 1590), "suv"),
+        ("Frontier", "2.5 PRO-4X AUTO 4WD", (5252, 1875, 1851), "pickup"),
+        ("Saveiro", "1.6 ROBUST CABINA SENCILLA MT", (4493, 1715, 1494), "pickup"),
+        ("Odyssey", "3.5 TOURING AUTO", (5180, 1995, 1735), "minivan"),
+        ("MX-5", "2.0 GRAND TOURING CONVERTIBLE TA", (3915, 1735, 1235), "coupe"),
+        ("Mazda 3", "2.5 HATCHBACK S GT TA", (4460, 2053, 1465), "hatchback"),
+    ],
+)
+def test_body_type_comes_from_dimensions_and_version(model, version, dims, body):
+    car = Car(make="X", model=model, version=version, year=2020, price=300000, km=1000,
+              largo=dims[0], ancho=dims[1], altura=dims[2])
+    assert body_type(car) == body
+    assert describe(car).startswith(f"X {model} {version} modelo 2020.")
 
 
 def test_snapshot_retires_missing_cars_and_reimport_is_idempotent(tmp_path, database, capsys):

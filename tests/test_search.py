@@ -1,0 +1,285 @@
+"""Search in plain Python on real data: the bundled sample plus the real Kavak sample when present.
+
+Filters from Spanish text (typos, amounts, ranges, features, body types), hybrid
+ranking, paging without repeats, relaxation when nothing matches, details,
+truthful feature answers, comparisons, a catalog reloaded without restarting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from actions import catalog_index, db, search
+from actions.catalog_sync import sync
+from tests.conftest import SHARED_CATALOG
+from tests.servers import ROOT
+
+SAMPLE = ROOT / "catalog" / "sample_catalog.csv"
+HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+
+
+def snapshot(tmp_path: Path, *extra_rows: str, name: str = "snapshot.csv") -> Path:
+    """The bundled sample plus the real sample (when present) plus extra rows."""
+    rows = SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
+    if SHARED_CATALOG.exists():
+        rows += SHARED_CATALOG.read_text(encoding="utf-8").splitlines()[1:]
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows, *extra_rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory) -> str:
+    workdir = tmp_path_factory.mktemp("search")
+    url = f"sqlite:///{workdir / 'search.db'}"
+    db.upgrade(url)
+    sync(snapshot(workdir), url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def index(url):
+    return catalog_index.load_index(url)
+
+
+def run(index, text: str, filters=None):
+    parsed = search.parse_request(text, index)
+    merged = search.merge_filters(filters or {}, parsed)
+    return merged, search.search(index, merged, limit=50)
+
+
+# --- Understanding the message ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("volswagen golff", {"make": "Volkswagen", "model": "Golf"}),
+        ("Muéstrame Volkswagens Golf", {"make": "Volkswagen", "model": "Golf"}),
+        ("un chevy de menos de 200 mil", {"make": "Chevrolet", "price_max": 200_000}),
+        ("tienes algun Mazda CX5?", {"make": "Mazda", "model": "CX-5"}),
+        ("nisan sentra entre 2018 y 2020", {"make": "Nissan", "model": "Sentra", "year_min": 2018, "year_max": 2020}),
+        ("toyta corola", {"make": "Toyota", "model": "Corolla"}),
+        ("quiero un vocho", {"make": "Volkswagen"}),
+        ("Autos entre 300 y 400 mil pesos", {"price_min": 300_000, "price_max": 400_000}),
+        ("algo alrededor de medio millón", {"price_min": 450_000, "price_max": 550_000}),
+        ("hasta $350,000", {"price_max": 350_000}),
+        ("algo de 350k", {"price_max": 350_000}),
+        ("1.2 millones máximo", {"price_max": 1_200_000}),
+        ("menos de 250", {"price_max": 250_000}),
+        ("un jetta 2018 o más nuevo", {"model": "Jetta", "year_min": 2018}),
+        ("un Jetta 2019", {"model": "Jetta", "year_min": 2019, "year_max": 2019}),
+        ("con menos de 50 mil km", {"km_max": 50_000}),
+        ("Autos con bluetooth y carplay", {"bluetooth": True, "carplay": True}),
+        ("una troca", {"body_type": "pickup"}),
+        ("camioneta grande para 7", {"body_type": "camioneta"}),
+        ("un sedán barato", {"body_type": "sedan", "sort": "price_asc"}),
+    ],
+)
+def test_filters_from_spanish_text(index, text, expected):
+    filters = search.parse_request(text, index).filters
+    assert {key: filters.get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["qué onda, busco algo económico", "un auto que entra en mi presupuesto", "quiero uno familiar",
+     "cerca del río", "de qué marca son", "algo fuerte para carretera"],
+)
+def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
+    assert search.find_names(text, index) == []
+
+
+def test_models_that_are_spanish_words_count_when_capitalised_or_with_their_make(index):
+    models = lambda text: [m.model for m in search.find_names(text, index) if m.model]  # noqa: E731
+    assert models("compara el Versa con el Rio") == ["Versa", "Rio"]
+    assert models("un kia rio") == ["Rio"]
+    assert models("tienes rio?") == []
+
+
+def test_numbers_that_are_models_or_seats_are_not_prices(index):
+    filters = search.parse_request("Mazda 3 para 5 personas", index).filters
+    assert filters["model"] == "Mazda 3" and "price_max" not in filters
+
+
+def test_filters_accumulate_are_corrected_and_cleared(index):
+    filters, _ = run(index, "busco un Volkswagen de menos de 400 mil")
+    filters, _ = run(index, "que sea 2019 o más nuevo", filters)
+    assert filters["make"] == "Volkswagen" and filters["price_max"] == 400_000 and filters["year_min"] == 2019
+    filters, _ = run(index, "mejor un Mazda", filters)
+    assert filters["make"] == "Mazda" and filters["price_max"] == 400_000
+    filters, _ = run(index, "sin límite de precio", filters)
+    assert "price_max" not in filters and filters["make"] == "Mazda"
+    filters, _ = run(index, "mejor una camioneta", filters)
+    assert filters["body_type"] == "camioneta" and "model" not in filters
+
+
+# --- Results ------------------------------------------------------------------------
+
+
+def test_ranges_and_features_are_respected(index):
+    _, results = run(index, "autos entre 300 y 400 mil con carplay del 2020 en adelante")
+    assert results.cars
+    for car in results.cars:
+        assert 300_000 <= car.price <= 400_000 and car.carplay and car.year >= 2020
+
+
+def test_km_and_body_type_are_respected(index):
+    _, results = run(index, "una SUV con menos de 40 mil km")
+    assert results.cars and all(c.body == "suv" and c.km <= 40_000 for c in results.cars)
+
+
+def test_a_typo_in_the_make_finds_the_cars_of_that_make(index):
+    _, results = run(index, "muestrame chevrolets")
+    assert results.total >= 8 and {c.make for c in results.cars} == {"Chevrolet"}
+
+
+def test_free_descriptions_rank_within_the_filters(index):
+    _, results = run(index, "camioneta grande para 7")
+    top = results.cars[:3]
+    assert all(catalog_index.seats_seven(c) or c.body == "minivan" or (c.largo or 0) >= 4800 for c in top)
+    _, results = run(index, "una pickup 4x4")
+    assert results.cars and all(c.body == "pickup" for c in results.cars)
+    assert catalog_index.all_wheel_drive(results.cars[0])
+
+
+def test_economico_breaks_ties_by_price(index):
+    _, cheap = run(index, "un sedán económico")
+    _, plain = run(index, "un sedán")
+    average = lambda cars: sum(c.price for c in cars[:4]) / 4  # noqa: E731
+    assert average(cheap.cars) < average(plain.cars)
+
+
+def test_pages_never_repeat_and_cover_every_match(index):
+    filters, first = run(index, "un sedán")
+    state = search.State(filters=filters)
+    seen = []
+    while True:
+        reply = search.more_turn("muéstrame más", state, index)
+        page = reply.slots.get("search_page")
+        if not reply.slots.get("search_shown") or page == []:
+            break
+        if reply.slots["search_shown"] == state.shown:
+            break
+        assert 1 <= len(page) <= search.PAGE_SIZE
+        seen += page
+        state = search.State(filters=filters, shown=reply.slots["search_shown"], page=page)
+    assert len(seen) == len(set(seen)) == first.total
+    assert "Ya te mostré" in reply.text
+
+
+def test_results_message_is_whatsapp_shaped(index):
+    reply = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
+    assert 3 <= reply.text.count("🚗") <= 5
+    assert re.search(r"💰 \$\d{3},\d{3}", reply.text) and " km" in reply.text
+    assert all(len(message) <= 1600 for message in reply.messages)
+    assert len(reply.slots["search_page"]) == reply.text.count("🚗")
+
+
+def test_no_results_offers_the_nearest_relaxation_and_yes_applies_it(index):
+    reply = search.search_turn("un Volkswagen de menos de 100 mil", search.State(), index)
+    assert "No encontré" in reply.text and reply.slots["search_relax"] == "price_max"
+    assert "subir tu presupuesto" in reply.text
+    state = search.State(filters=reply.slots["search_filters"], relax=reply.slots["search_relax"])
+    relaxed = search.affirm_turn(state, index)
+    assert relaxed.slots["search_page"]
+    cheapest_vw = min(c.price for c in index.cars if c.make == "Volkswagen")
+    assert relaxed.slots["search_filters"]["price_max"] >= cheapest_vw
+    assert relaxed.slots["search_filters"]["make"] == "Volkswagen"
+
+
+def test_a_make_with_no_cars_is_answered_honestly(index):
+    reply = search.search_turn("busco un Tesla", search.State(), index)
+    assert "No encontré" in reply.text and "ver otras marcas" in reply.text
+
+
+def test_a_new_model_is_found_without_retraining_and_sold_cars_are_never_offered(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    db.upgrade(url)
+    new = "990001,8000,459999.0,BYD,Dolphin,2024,ELECTRICO EV AUTO,Sí,4290.0,1770.0,1570.0,Sí"
+    sync(snapshot(tmp_path, new), url)
+    index = catalog_index.load_index(url)
+    for text in ("busco un BYD Dolphin", "un dolphin", "busco un dolpin"):
+        _, results = run(index, text)
+        assert [c.stock_id for c in results.cars] == ["990001"], text
+    sync(snapshot(tmp_path, name="sold.csv"), url)  # the Dolphin was sold
+    index = catalog_index.load_index(url)
+    assert index.get("990001") is None
+    _, results = run(index, "busco un BYD Dolphin")
+    assert not results.cars
+
+
+def test_the_running_index_reloads_after_a_sync(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'reload.db'}"
+    db.upgrade(url)
+    sync(SAMPLE, url)
+    monkeypatch.setattr(catalog_index, "RELOAD_SECONDS", 0)
+    before = catalog_index.catalog(url)
+    assert before.get("990002") is None
+    rows = SAMPLE.read_text(encoding="utf-8").rstrip("\n")
+    path = tmp_path / "more.csv"
+    path.write_text(rows + "\n990002,1000,399999.0,Cupra,Formentor,2023,1.5 TSI DSG,Sí,4450.0,1839.0,1511.0,Sí\n")
+    sync(path, url)
+    assert catalog_index.catalog(url).get("990002") is not None
+    assert catalog_index.catalog(url) is catalog_index.catalog(url)  # unchanged: not reloaded
+
+
+# --- One car ----------------------------------------------------------------------------
+
+
+def test_details_of_the_second_and_by_name_put_the_car_in_focus(index):
+    results = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
+    state = search.State(filters=results.slots["search_filters"], shown=results.slots["search_shown"],
+                         page=results.slots["search_page"])
+    second = index.get(state.page[1])
+    reply = search.details_turn("dame más detalles del segundo", state, index)
+    assert reply.slots["car_in_focus"] == second.stock_id
+    assert f"Stock: {second.stock_id}" in reply.text and second.price_text in reply.text
+    reply = search.details_turn("Dame más detalles del Volkswagen Golf GTI Performance", search.State(), index)
+    golf = index.get(reply.slots["car_in_focus"])
+    assert golf.model == "Golf" and "GTI" in golf.version
+
+
+def test_a_reference_to_no_available_car_does_not_fall_back_to_the_focus(index):
+    focus = index.cars[0].stock_id
+    reply = search.details_turn("detalles del Tesla", search.State(focus=focus), index)
+    assert "car_in_focus" not in reply.slots and "No encontré ese auto" in reply.text
+    reply = search.details_turn("el quinto", search.State(focus=focus, page=[focus]), index)
+    assert "car_in_focus" not in reply.slots
+
+
+def test_feature_answers_are_truthful_and_empty_means_no(index):
+    without = next(c for c in index.cars if not c.carplay and c.bluetooth)
+    state = search.State(focus=without.stock_id)
+    assert search.feature_turn("¿tiene carplay?", state, index).text.startswith("📱 No")
+    assert search.feature_turn("¿tiene bluetooth?", state, index).text.startswith("🎵 ¡Sí!")
+    km = search.feature_turn("¿cuántos kilómetros tiene?", state, index).text
+    assert f"{without.km:,} km" in km
+    size = search.feature_turn("¿de qué tamaño es?", state, index).text
+    if without.largo:
+        assert f"{round(without.largo):,} mm de largo" in size
+    both = search.feature_turn("tiene bluetooth y carplay?", state, index).text
+    assert "🎵" in both and "📱" in both
+
+
+def test_a_feature_question_naming_a_shown_car_moves_the_focus(index):
+    results = search.search_turn("un Chevrolet Spark", search.State(), index)
+    page = results.slots["search_page"]
+    reply = search.feature_turn("¿Tiene bluetooth el Spark?", search.State(page=page, shown=page), index)
+    assert index.get(reply.slots["car_in_focus"]).model == "Spark"
+
+
+def test_compare_two_cars_side_by_side(index):
+    reply = search.compare_turn("compara el Versa con el Rio", search.State(), index)
+    assert "⚖️" in reply.text and "Nissan Versa" in reply.text and "KIA Rio" in reply.text
+    assert reply.text.count("|") >= 7 and "más barato" in reply.text
+    unclear = search.compare_turn("compáralos", search.State(), index)
+    assert "¿Qué dos autos comparo?" in unclear.text
+
+
+def test_reset_clears_every_search_slot():
+    reply = search.reset_turn()
+    assert reply.slots == {"search_filters": None, "search_shown": [], "search_page": [], "search_relax": None}
