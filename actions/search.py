@@ -70,9 +70,8 @@ MODEL_ALIASES = {
 # Models that are also everyday Spanish words: only taken when the make is named
 # too or the word is capitalised mid-sentence ("compara el Versa con el Rio").
 AMBIGUOUS_MODELS = {
-    "rio", "uno", "avanza", "escape", "toledo", "durango", "leon", "march", "mini", "city", "fit",
-    "up", "ka", "beat", "lobo", "sonic", "spark", "one", "mobi", "soul", "polo", "cooper", "journey",
-    "compass", "fiesta", "ignis", "kicks", "atos", "clase", "serie", "a", "s", "x", "q",
+    "rio", "uno", "avanza", "escape", "toledo", "durango", "leon", "mini", "city", "fit", "up", "ka",
+    "lobo", "one", "polo", "fiesta", "clase", "serie", "a", "s", "x", "q",
 }
 # Frequent words never fuzzy-matched to a make or model ("onda" is not Honda).
 STOPWORDS = set(
@@ -86,6 +85,7 @@ STOPWORDS = set(
     opciones otra otro otros para pero pesos poco por porfa precio precios presupuesto primero puede
     puedes que quiero quisiera segundo sea seminuevo ser si sin sobre solo son su tambien tan tener
     tengo tercero tiene tienen tienes todo todos tu un una uno unos usado ver version y ya entra
+    factura reversa camara conversa universal fuera afuera marzo
     entrar carga marcha nueve ocho seis siete tres cuatro diez barato barata economico economica
     deportivo deportiva lujo espacioso espaciosa cuarto quinto ultimo detalles detalle compara
     comparar diferencia diferencias contra versus ciudad trabajo viaje viajes carretera pasajeros
@@ -184,8 +184,8 @@ class Vocabulary:
 
     makes: Dict[str, str]  # squashed -> make
     models: Dict[str, List[Tuple[str, str]]]  # squashed -> [(make, model)]
-    make_keys: List[str]
-    model_keys: List[str]
+    make_keys: Dict[str, List[str]]  # first letter -> squashed makes (for typos)
+    model_keys: Dict[str, List[str]]
 
 
 def vocabulary(index: CatalogIndex) -> Vocabulary:
@@ -204,9 +204,17 @@ def vocabulary(index: CatalogIndex) -> Vocabulary:
     for alias, (make, model) in MODEL_ALIASES.items():
         known = models.get(squash(model))
         models.setdefault(alias, known or [(catalog_makes.get(squash(make), make), model)])
-    vocab = Vocabulary(makes, models, sorted(makes), sorted(k for k in models if not k.isdigit()))
+    vocab = Vocabulary(makes, models, _by_initial(makes), _by_initial(k for k in models if not k.isdigit()))
     index._vocabulary = vocab
     return vocab
+
+
+def _by_initial(keys: Iterable[str]) -> Dict[str, List[str]]:
+    """Keys grouped by their first letter, sorted."""
+    grouped: Dict[str, List[str]] = {}
+    for key in sorted(k for k in keys if k):
+        grouped.setdefault(key[0], []).append(key)
+    return grouped
 
 
 @dataclass
@@ -228,8 +236,12 @@ def _capitalised(original: str, word: str) -> bool:
     return any(normalize(token) == word and token[0].isupper() for token in tokens[1:])
 
 
-def find_names(text: str, index: CatalogIndex) -> List[NameMatch]:
-    """Makes and models named in the text, in order, typo-tolerant."""
+def find_names(text: str, index: CatalogIndex, known: Iterable[str] = ()) -> List[NameMatch]:
+    """Makes and models named in the text, in order, typo-tolerant.
+
+    `known` models (e.g. the ones just shown) count even when they are everyday words.
+    """
+    known = {squash(model) for model in known}
     vocab = vocabulary(index)
     norm = normalize(text)
     words = _words(norm)
@@ -251,9 +263,15 @@ def find_names(text: str, index: CatalogIndex) -> List[NameMatch]:
                 continue
             key = squash(" ".join(w for w, _, _ in words[i : i + n]))
             plural = key[:-1] if key.endswith("s") and len(key) > 3 else None
+            parts = [w for w, _, _ in words[i : i + n]]
+            if n > 1 and any(p in STOPWORDS for p in parts) and not any(
+                len(normalize(model).split()) >= n for _, model in vocab.models.get(key, [])
+            ):
+                continue  # "a 3 años" is not an Audi A3; "Clase A" is a Mercedes
             if key in vocab.models and not (n == 1 and key in vocab.makes):
                 make, model = model_pick(key)
-                if n == 1 and (key.isdigit() or key in AMBIGUOUS_MODELS) and not _confirmed(text, words, i, vocab, make):
+                if (n == 1 and (key.isdigit() or key in AMBIGUOUS_MODELS) and key not in known
+                        and not _confirmed(text, words, i, vocab, make)):
                     continue
                 take(i, n, make, model, True)
             elif key in vocab.makes and (n > 1 or key not in AMBIGUOUS_MODELS or _capitalised(text, key)):
@@ -276,7 +294,8 @@ def find_names(text: str, index: CatalogIndex) -> List[NameMatch]:
             cutoff = 85 if len(key) <= 5 else 80
             best = None
             for keys, kind in ((vocab.model_keys, "model"), (vocab.make_keys, "make")):
-                hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+                # Typos keep the first letter: "factura" is not an Acura, "reversa" not a Versa.
+                hit = process.extractOne(key, keys.get(key[0], []), scorer=fuzz.ratio, score_cutoff=cutoff)
                 if hit and abs(len(hit[0]) - len(key)) <= 2 and (best is None or hit[1] > best[1]):
                     best = (hit[0], hit[1], kind)
             if not best or best[0] in AMBIGUOUS_MODELS:
@@ -809,7 +828,8 @@ def resolve_cars(
     shown_cars = [c for c in (index.get(s) for s in shown) if c]
     refs: List[Tuple[int, CarInfo]] = []
 
-    names = find_names(text, index)
+    recent = page_cars + shown_cars + [c for c in (index.get(focus),) if c]
+    names = find_names(text, index, known=[c.model for c in recent])
     name_spans = [(m.start, m.end) for m in names]
     pointers = [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
     pointers += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
@@ -994,7 +1014,3 @@ def _which_car(state: State, index: CatalogIndex, explicit: bool = False) -> Rep
         return Reply("¿De cuál auto? Dime el número de la lista (por ejemplo «el 2») o su modelo 🙂")
     return Reply("¿De qué auto? Cuéntame qué buscas y te muestro opciones, por ejemplo «un sedán de menos de 300 mil» 🚗")
 
-
-def mentions_car(text: str, index: CatalogIndex) -> bool:
-    """Whether the text names a make or model of the catalog (for a fallback to route to search)."""
-    return bool(find_names(text, index))

@@ -7,7 +7,8 @@ the raw text of the last message, sends the reply and sets the slots it returns.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Text
+from abc import ABCMeta, abstractmethod
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -31,11 +32,18 @@ def state_from(tracker: Tracker) -> search.State:
     )
 
 
-class _SearchAction(Action):
-    """Run one turn function and relay its reply; never let an error end the conversation."""
+class _SearchAction(Action, metaclass=ABCMeta):
+    """Run one turn function and relay its reply; never let an error end the conversation.
+
+    Abstract, so rasa-sdk registers only the concrete actions below.
+    """
 
     action_name = ""
-    turn: Callable[[str, search.State, CatalogIndex], search.Reply]
+
+    @staticmethod
+    @abstractmethod
+    def turn(text: str, state: search.State, index: CatalogIndex) -> search.Reply:
+        """The search function this action runs."""
 
     def name(self) -> Text:
         return self.action_name

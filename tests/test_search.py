@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import catalog_index, db, search
+from actions import catalog_index, db, embeddings, search
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -87,7 +87,8 @@ def test_filters_from_spanish_text(index, text, expected):
 @pytest.mark.parametrize(
     "text",
     ["qué onda, busco algo económico", "un auto que entra en mi presupuesto", "quiero uno familiar",
-     "cerca del río", "de qué marca son", "algo fuerte para carretera"],
+     "cerca del río", "de qué marca son", "algo fuerte para carretera", "necesito la factura",
+     "¿tiene cámara de reversa?", "lo quiero pagar a 3 años"],
 )
 def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
     assert search.find_names(text, index) == []
@@ -98,6 +99,14 @@ def test_models_that_are_spanish_words_count_when_capitalised_or_with_their_make
     assert models("compara el Versa con el Rio") == ["Versa", "Rio"]
     assert models("un kia rio") == ["Rio"]
     assert models("tienes rio?") == []
+    assert [m.model for m in search.find_names("y el rio?", index, known=["Rio"])] == ["Rio"]
+
+
+def test_a_model_name_with_a_stopword_needs_the_whole_name(index):
+    assert search.find_names("un auto de a 3 años", index) == []
+    models = lambda text: [(m.make, m.model) for m in search.find_names(text, index) if m.model]  # noqa: E731
+    assert models("un Audi A3") == [("Audi", "A3")]
+    assert models("un Mercedes Clase A") == [("Mercedes Benz", "Clase A")]
 
 
 def test_numbers_that_are_models_or_seats_are_not_prices(index):
@@ -115,6 +124,13 @@ def test_filters_accumulate_are_corrected_and_cleared(index):
     assert "price_max" not in filters and filters["make"] == "Mazda"
     filters, _ = run(index, "mejor una camioneta", filters)
     assert filters["body_type"] == "camioneta" and "model" not in filters
+
+
+def test_a_query_is_encoded_as_the_model_encodes_it():
+    model = embeddings.get_model()
+    for text in ("algo deportivo", "un auto " + "familiar y rendidor " * 80):  # the second is truncated
+        expected = model.encode([text], normalize_embeddings=True)[0]
+        assert float(catalog_index.encode_query(text) @ expected) > 0.999
 
 
 # --- Results ------------------------------------------------------------------------
