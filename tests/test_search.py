@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import catalog_index, db, embeddings, search
+from actions import catalog_index, db, embeddings, search, search_filters, search_names
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -46,8 +46,8 @@ def index(url):
 
 
 def run(index, text: str, filters=None):
-    parsed = search.parse_request(text, index)
-    merged = search.merge_filters(filters or {}, parsed)
+    parsed = search_filters.parse_request(text, index)
+    merged = search_filters.merge_filters(filters or {}, parsed)
     return merged, search.search(index, merged, limit=50)
 
 
@@ -80,7 +80,7 @@ def run(index, text: str, filters=None):
     ],
 )
 def test_filters_from_spanish_text(index, text, expected):
-    filters = search.parse_request(text, index).filters
+    filters = search_filters.parse_request(text, index).filters
     assert {key: filters.get(key) for key in expected} == expected
 
 
@@ -91,26 +91,26 @@ def test_filters_from_spanish_text(index, text, expected):
      "¿tiene cámara de reversa?", "lo quiero pagar a 3 años"],
 )
 def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
-    assert search.find_names(text, index) == []
+    assert search_names.find_names(text, index) == []
 
 
 def test_models_that_are_spanish_words_count_when_capitalised_or_with_their_make(index):
-    models = lambda text: [m.model for m in search.find_names(text, index) if m.model]  # noqa: E731
+    models = lambda text: [m.model for m in search_names.find_names(text, index) if m.model]  # noqa: E731
     assert models("compara el Versa con el Rio") == ["Versa", "Rio"]
     assert models("un kia rio") == ["Rio"]
     assert models("tienes rio?") == []
-    assert [m.model for m in search.find_names("y el rio?", index, known=["Rio"])] == ["Rio"]
+    assert [m.model for m in search_names.find_names("y el rio?", index, known=["Rio"])] == ["Rio"]
 
 
 def test_a_model_name_with_a_stopword_needs_the_whole_name(index):
-    assert search.find_names("un auto de a 3 años", index) == []
-    models = lambda text: [(m.make, m.model) for m in search.find_names(text, index) if m.model]  # noqa: E731
+    assert search_names.find_names("un auto de a 3 años", index) == []
+    models = lambda text: [(m.make, m.model) for m in search_names.find_names(text, index) if m.model]  # noqa: E731
     assert models("un Audi A3") == [("Audi", "A3")]
     assert models("un Mercedes Clase A") == [("Mercedes Benz", "Clase A")]
 
 
 def test_numbers_that_are_models_or_seats_are_not_prices(index):
-    filters = search.parse_request("Mazda 3 para 5 personas", index).filters
+    filters = search_filters.parse_request("Mazda 3 para 5 personas", index).filters
     assert filters["model"] == "Mazda 3" and "price_max" not in filters
 
 
