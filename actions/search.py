@@ -122,10 +122,9 @@ def nearest_relaxation(index: CatalogIndex, filters: Dict[str, Any]) -> Optional
             text = {
                 "bluetooth": "quitar el requisito de *Bluetooth*",
                 "carplay": "quitar el requisito de *CarPlay*",
-                "body_type": f"incluir otros tipos además de *{BODY_NAMES.get(old, old)}*",
                 "model": f"ver otros modelos de *{makes}*" if makes else "ver otros modelos",
                 "make": "ver otras marcas",
-            }[key]
+            }.get(key) or f"incluir otros tipos además de *{BODY_NAMES.get(old, old)}*"  # body_type: a str
         options.append((distance, Relaxation(key, value, count, text)))
     if not options:
         return None

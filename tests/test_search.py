@@ -207,6 +207,12 @@ def test_no_results_offers_the_nearest_relaxation_and_yes_applies_it(index):
     assert relaxed.slots["search_filters"]["make"] == "Volkswagen"
 
 
+@pytest.mark.parametrize("text", ["un Versa o un Rio del 2023 en adelante", "un Versa o un Rio 2022 con carplay"])
+def test_no_results_for_several_names_still_offers_a_relaxation(index, text):
+    reply = search.search_turn(text, search.State(), index)
+    assert "No encontré" in reply.text and reply.slots["search_relax"]
+
+
 def test_a_make_with_no_cars_is_answered_honestly(index):
     reply = search.search_turn("busco un Tesla", search.State(), index)
     assert "No encontré" in reply.text and "ver otras marcas" in reply.text
