@@ -320,8 +320,8 @@ def encode_query(text: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CarInfo:
-    """An available car as search sees it: its data plus derived attributes."""
+class CarData:
+    """A car's catalog data, in the `cars` table's terms (what a catalog CSV row gives)."""
 
     stock_id: str
     make: str
@@ -335,6 +335,12 @@ class CarInfo:
     largo: Optional[float]
     ancho: Optional[float]
     altura: Optional[float]
+
+
+@dataclass(frozen=True)
+class CarInfo(CarData):
+    """An available car as search sees it: its data plus derived attributes."""
+
     body: str
 
     @property
