@@ -4,7 +4,7 @@ answers about a car's features, and two cars side by side."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
 from actions.formatting import format_km, format_price
@@ -92,9 +92,15 @@ def format_results(cars: Sequence[CarInfo], total: int, filters: Dict[str, Any],
     return f"{head}\n\n{body}\n\n{tail}"
 
 
+def dimensions(car: CarInfo) -> List[str]:
+    """The measures the car's data has: ['4,549 mm de largo', '1,796 mm de ancho', ...]."""
+    measures = (("largo", car.largo), ("ancho", car.ancho), ("alto", car.altura))
+    return [f"{value:,.0f} mm de {name}" for name, value in measures if value]
+
+
 def car_details(car: CarInfo) -> str:
     """The full card of one car."""
-    dims = [f"{format_km(v)[:-3]} mm de {n}" for n, v in (("largo", car.largo), ("ancho", car.ancho), ("alto", car.altura)) if v]
+    dims = dimensions(car)
     lines = [
         f"🚗 *{car.make} {car.model} {car.year}*",
         f"⚙️ Versión: {car.version}" if car.version else "",
@@ -144,7 +150,7 @@ def answer_feature(car: CarInfo, text: str) -> str:
         elif key == "km":
             answers.append(f"🛣️ El {name} tiene *{format_km(car.km)}* recorridos.")
         elif key == "size":
-            dims = [f"{format_km(v)[:-3]} mm de {n}" for n, v in (("largo", car.largo), ("ancho", car.ancho), ("alto", car.altura)) if v]
+            dims = dimensions(car)
             kind = f"Es {_article(car.body)} *{BODY_LABELS[car.body]}*" if car.body else "Su ficha no indica el tipo de carrocería"
             answers.append(f"📏 {kind}" + (f": mide {', '.join(dims)}." if dims else "; no tengo registradas sus medidas."))
         elif key == "price":
@@ -186,7 +192,7 @@ def compare(cars: Sequence[CarInfo]) -> str:
         ("🔧 Transmisión", transmission(a) or "—", transmission(b) or "—"),
         ("🎵 Bluetooth", yes(a.bluetooth), yes(b.bluetooth)),
         ("📱 CarPlay", yes(a.carplay), yes(b.carplay)),
-        ("📐 Largo", f"{format_km(a.largo)[:-3]} mm" if a.largo else "—", f"{format_km(b.largo)[:-3]} mm" if b.largo else "—"),
+        ("📐 Largo", f"{a.largo:,.0f} mm" if a.largo else "—", f"{b.largo:,.0f} mm" if b.largo else "—"),
     ]
     lines = [f"⚖️ *{a.make} {a.model} {a.year}* vs *{b.make} {b.model} {b.year}*", ""]
     lines += [f"{label}: {x} | {y}" for label, x, y in rows]
