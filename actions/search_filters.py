@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from actions.catalog_index import BODY_GROUPS, CatalogIndex
-from actions.parsing import find_amounts, find_bounds, normalize
+from actions.parsing import comparator_end, find_amounts, find_bounds, normalize
 from actions.search_names import STOPWORDS, NameMatch, find_names, word_spans
 
 # Words that carry no meaning for ranking (what is left is the free description).
@@ -76,10 +76,6 @@ _CLEAR_KEYS = {
 _AGE = re.compile(r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b")
 _SMALL_NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10}
 _SEATS = re.compile(r"\bpara (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b")
-_COMPARATOR_AFTER = re.compile(
-    r"\s*(?:o menos|para abajo|pa abajo|o anterior|o mas viejo|o mas nuevo|o mas reciente|o posterior|"
-    r"en adelante|para arriba|pa arriba|o mas|maximo|minimo|como maximo|como minimo|a lo mucho)\b"
-)
 _KM_AFTER = re.compile(r"^\s*(?:km|kms|kilometros|kilometraje|de kilometraje|mil km)\b")
 _KM_BEFORE = re.compile(r"(?:kilometraje|km|kilometros|recorrido)\s*(?:de|menor a|menor de|maximo de|maximo|hasta|menos de)?\s*$")
 _PRICE_WORDS = re.compile(r"\b(?:pesos|precio|presupuesto|mxn|cuesta|cueste|pagar|gastar)\b")
@@ -147,8 +143,7 @@ def parse_request(text: str, index: CatalogIndex, today: Optional[date] = None) 
     amounts = [a for a in find_amounts(text) if not in_spans(a.start, a.end, spans)]
     for bound in find_bounds(text, amounts):
         if _apply_bound(bound, norm, parsed.filters, today):
-            after = _COMPARATOR_AFTER.match(norm, bound.end)
-            spans.append((bound.start, after.end() if after else bound.end))
+            spans.append((bound.start, comparator_end(norm, bound.end)))
 
     for key, pattern in (("bluetooth", BLUETOOTH), ("carplay", CARPLAY)):
         for match in pattern.finditer(norm):
