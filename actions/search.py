@@ -1,8 +1,8 @@
 """Car search: ranking, relaxation when nothing matches, and the conversation turns.
 
-Search ranks the available cars that pass the filters (`search_filters`) by
-their free description, with the embeddings of `catalog_index` plus the words
-it shares with each car's description. The `*_turn` functions take the
+Search ranks the available cars that pass the filters (`actions/search_filters.py`)
+by their free description, with the embeddings of `catalog_index` plus the
+words it shares with each car's description. The `*_turn` functions take the
 conversation state (slot values) and return the reply text and the slot
 updates; `actions/search_actions.py` is the Rasa layer. Unavailable cars are
 never in the index, so they are never offered.
