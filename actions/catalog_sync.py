@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, TextIO, Tuple
 from sqlalchemy import func, insert, select, update
 
 from actions import catalog_index, db
+from actions.catalog_index import CarData
 from actions.db import Car, utcnow
 
 COLUMNS = ["stockId", "km", "price", "make", "model", "year", "version",
@@ -39,22 +40,7 @@ class CatalogFileError(Exception):
     """The file cannot be used as a catalog at all (exit status 2)."""
 
 
-@dataclass(frozen=True)
-class Row:
-    """A valid catalog row, in the `cars` table's terms."""
-
-    stock_id: str
-    make: str
-    model: str
-    version: str
-    year: int
-    price: int
-    km: int
-    bluetooth: Optional[bool]
-    carplay: Optional[bool]
-    largo: Optional[float]
-    ancho: Optional[float]
-    altura: Optional[float]
+Row = CarData  # a valid catalog row
 
 
 DATA_FIELDS = [f.name for f in fields(Row) if f.name != "stock_id"]

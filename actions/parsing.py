@@ -150,8 +150,8 @@ _LOWER = re.compile(
 _AROUND = re.compile(r"(?:alrededor de|cerca de|como(?: de)?|unos|aprox(?:imadamente)?(?: de)?|mas o menos(?: de)?|rondando)\s*(?:los |\$)?$")
 _UPPER_AFTER = re.compile(r"^\s*(?:o menos|para abajo|pa abajo|o anterior|o mas viejo|maximo|como maximo|a lo mucho|o antes)\b")
 _LOWER_AFTER = re.compile(
-    r"^\s*(?:o mas(?! o menos)|para arriba|pa arriba|en adelante|hacia adelante|o posterior|o mas nuevo|"
-    r"o mas reciente|o superior|minimo|como minimo|o despues)\b"
+    r"^\s*(?:o mas nuevo|o mas reciente|o mas(?! o menos)|para arriba|pa arriba|en adelante|hacia adelante|"
+    r"o posterior|o superior|minimo|como minimo|o despues)\b"
 )
 _BETWEEN = re.compile(r"^\s*(?:y|a|al|-|hasta|y los|a los)\s*(?:\$\s*)?$")
 _RANGE_START = re.compile(r"(?:entre|de|del|desde)\s*(?:los |el |\$)?$")
@@ -182,6 +182,16 @@ def _unit_factor(amount: Amount, other: Amount) -> float:
         if other.value >= factor and amount.value < factor and other.value / factor >= amount.value / 10:
             return factor
     return 1.0
+
+
+def comparator_end(norm: str, end: int) -> int:
+    """Where a comparator said after an amount ends ("300 mil o menos", "2018 en adelante"); `end` if none.
+
+    `norm` is normalize(text) and `end` the end of the amount in it.
+    """
+    after = norm[end : end + 30]
+    match = _UPPER_AFTER.match(after) or _LOWER_AFTER.match(after)
+    return end + match.end() if match else end
 
 
 def find_bounds(text: str, amounts: Optional[List[Amount]] = None) -> List[Bound]:

@@ -7,6 +7,7 @@ the raw text of the last message, sends the reply and sets the slots it returns.
 from __future__ import annotations
 
 import logging
+from abc import ABCMeta, abstractmethod
 from typing import Any, Callable, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,6 +18,8 @@ from actions import search
 from actions.catalog_index import CatalogIndex, catalog
 
 logger = logging.getLogger(__name__)
+
+Turn = Callable[[str, search.State, CatalogIndex], search.Reply]
 
 
 def state_from(tracker: Tracker) -> search.State:
@@ -31,11 +34,18 @@ def state_from(tracker: Tracker) -> search.State:
     )
 
 
-class _SearchAction(Action):
-    """Run one turn function and relay its reply; never let an error end the conversation."""
+class _SearchAction(Action, metaclass=ABCMeta):
+    """Run one turn function and relay its reply; never let an error end the conversation.
+
+    Abstract, so rasa-sdk registers only the concrete actions below.
+    """
 
     action_name = ""
-    turn: Callable[[str, search.State, CatalogIndex], search.Reply]
+
+    @staticmethod
+    @abstractmethod
+    def turn(text: str, state: search.State, index: CatalogIndex) -> search.Reply:
+        """The search function this action runs."""
 
     def name(self) -> Text:
         return self.action_name
@@ -53,36 +63,17 @@ class _SearchAction(Action):
         return [SlotSet(slot, value) for slot, value in reply.slots.items()]
 
 
-class ActionSearchCars(_SearchAction):
-    action_name = "action_search_cars"
-    turn = staticmethod(search.search_turn)
+def _search_action(action_name: str, turn: Turn) -> type:
+    """The concrete action `action_name` that runs `turn` ("action_car_details" -> ActionCarDetails)."""
+    class_name = "".join(part.title() for part in action_name.split("_"))
+    namespace = {"action_name": action_name, "turn": staticmethod(turn), "__module__": __name__}
+    return type(class_name, (_SearchAction,), namespace)
 
 
-class ActionMoreResults(_SearchAction):
-    action_name = "action_more_results"
-    turn = staticmethod(search.more_turn)
-
-
-class ActionCarDetails(_SearchAction):
-    action_name = "action_car_details"
-    turn = staticmethod(search.details_turn)
-
-
-class ActionCarFeature(_SearchAction):
-    action_name = "action_car_feature"
-    turn = staticmethod(search.feature_turn)
-
-
-class ActionCompareCars(_SearchAction):
-    action_name = "action_compare_cars"
-    turn = staticmethod(search.compare_turn)
-
-
-class ActionResetFilters(_SearchAction):
-    action_name = "action_reset_filters"
-    turn = staticmethod(lambda text, state, index: search.reset_turn())
-
-
-class ActionSearchAffirm(_SearchAction):
-    action_name = "action_search_affirm"
-    turn = staticmethod(lambda text, state, index: search.affirm_turn(state, index))
+ActionSearchCars = _search_action("action_search_cars", search.search_turn)
+ActionMoreResults = _search_action("action_more_results", search.more_turn)
+ActionCarDetails = _search_action("action_car_details", search.details_turn)
+ActionCarFeature = _search_action("action_car_feature", search.feature_turn)
+ActionCompareCars = _search_action("action_compare_cars", search.compare_turn)
+ActionResetFilters = _search_action("action_reset_filters", lambda text, state, index: search.reset_turn())
+ActionSearchAffirm = _search_action("action_search_affirm", lambda text, state, index: search.affirm_turn(state, index))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import catalog_index, db, search
+from actions import catalog_index, db, embeddings, search, search_filters, search_names
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -46,8 +46,8 @@ def index(url):
 
 
 def run(index, text: str, filters=None):
-    parsed = search.parse_request(text, index)
-    merged = search.merge_filters(filters or {}, parsed)
+    parsed = search_filters.parse_request(text, index)
+    merged = search_filters.merge_filters(filters or {}, parsed)
     return merged, search.search(index, merged, limit=50)
 
 
@@ -70,7 +70,8 @@ def run(index, text: str, filters=None):
         ("algo de 350k", {"price_max": 350_000}),
         ("1.2 millones máximo", {"price_max": 1_200_000}),
         ("menos de 250", {"price_max": 250_000}),
-        ("un jetta 2018 o más nuevo", {"model": "Jetta", "year_min": 2018}),
+        ("un jetta 2018 o más nuevo", {"model": "Jetta", "year_min": 2018, "query": None}),
+        ("un jetta 2018 hacia adelante", {"model": "Jetta", "year_min": 2018, "query": None}),
         ("un Jetta 2019", {"model": "Jetta", "year_min": 2019, "year_max": 2019}),
         ("con menos de 50 mil km", {"km_max": 50_000}),
         ("Autos con bluetooth y carplay", {"bluetooth": True, "carplay": True}),
@@ -80,28 +81,37 @@ def run(index, text: str, filters=None):
     ],
 )
 def test_filters_from_spanish_text(index, text, expected):
-    filters = search.parse_request(text, index).filters
+    filters = search_filters.parse_request(text, index).filters
     assert {key: filters.get(key) for key in expected} == expected
 
 
 @pytest.mark.parametrize(
     "text",
     ["qué onda, busco algo económico", "un auto que entra en mi presupuesto", "quiero uno familiar",
-     "cerca del río", "de qué marca son", "algo fuerte para carretera"],
+     "cerca del río", "de qué marca son", "algo fuerte para carretera", "necesito la factura",
+     "¿tiene cámara de reversa?", "lo quiero pagar a 3 años"],
 )
 def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
-    assert search.find_names(text, index) == []
+    assert search_names.find_names(text, index) == []
 
 
 def test_models_that_are_spanish_words_count_when_capitalised_or_with_their_make(index):
-    models = lambda text: [m.model for m in search.find_names(text, index) if m.model]  # noqa: E731
+    models = lambda text: [m.model for m in search_names.find_names(text, index) if m.model]  # noqa: E731
     assert models("compara el Versa con el Rio") == ["Versa", "Rio"]
     assert models("un kia rio") == ["Rio"]
     assert models("tienes rio?") == []
+    assert [m.model for m in search_names.find_names("y el rio?", index, known=["Rio"])] == ["Rio"]
+
+
+def test_a_model_name_with_a_stopword_needs_the_whole_name(index):
+    assert search_names.find_names("un auto de a 3 años", index) == []
+    models = lambda text: [(m.make, m.model) for m in search_names.find_names(text, index) if m.model]  # noqa: E731
+    assert models("un Audi A3") == [("Audi", "A3")]
+    assert models("un Mercedes Clase A") == [("Mercedes Benz", "Clase A")]
 
 
 def test_numbers_that_are_models_or_seats_are_not_prices(index):
-    filters = search.parse_request("Mazda 3 para 5 personas", index).filters
+    filters = search_filters.parse_request("Mazda 3 para 5 personas", index).filters
     assert filters["model"] == "Mazda 3" and "price_max" not in filters
 
 
@@ -115,6 +125,13 @@ def test_filters_accumulate_are_corrected_and_cleared(index):
     assert "price_max" not in filters and filters["make"] == "Mazda"
     filters, _ = run(index, "mejor una camioneta", filters)
     assert filters["body_type"] == "camioneta" and "model" not in filters
+
+
+def test_a_query_is_encoded_as_the_model_encodes_it():
+    model = embeddings.get_model()
+    for text in ("algo deportivo", "un auto " + "familiar y rendidor " * 80):  # the second is truncated
+        expected = model.encode([text], normalize_embeddings=True)[0]
+        assert float(catalog_index.encode_query(text) @ expected) > 0.999
 
 
 # --- Results ------------------------------------------------------------------------
@@ -189,6 +206,12 @@ def test_no_results_offers_the_nearest_relaxation_and_yes_applies_it(index):
     cheapest_vw = min(c.price for c in index.cars if c.make == "Volkswagen")
     assert relaxed.slots["search_filters"]["price_max"] >= cheapest_vw
     assert relaxed.slots["search_filters"]["make"] == "Volkswagen"
+
+
+@pytest.mark.parametrize("text", ["un Versa o un Rio del 2023 en adelante", "un Versa o un Rio 2022 con carplay"])
+def test_no_results_for_several_names_still_offers_a_relaxation(index, text):
+    reply = search.search_turn(text, search.State(), index)
+    assert "No encontré" in reply.text and reply.slots["search_relax"]
 
 
 def test_a_make_with_no_cars_is_answered_honestly(index):

@@ -79,3 +79,48 @@ def test_no_results_says_so_and_offers_to_relax(catalog_servers):
     reply = catalog_servers.say_text("search-none", "busco un auto de menos de 50 mil")
     assert "$" not in reply.split("\n")[0] or "no" in reply.lower()
     assert "no encontr" in reply.lower() or "no tengo" in reply.lower()
+
+
+def slots_of(servers, sender: str) -> dict:
+    return servers.tracker(sender)["slots"]
+
+
+def test_filters_accumulate_in_one_slot_and_reset_clears_them(catalog_servers):
+    sender = "search-accumulate"
+    catalog_servers.say_text(sender, "busco un Volkswagen")
+    reply = catalog_servers.say_text(sender, "que sea de menos de 400 mil")
+    filters = slots_of(catalog_servers, sender)["search_filters"]
+    assert filters["make"] == "Volkswagen" and filters["price_max"] == 400_000
+    assert prices(reply) and all(p <= 400_000 for p in prices(reply))
+    assert "Volkswagen" in reply
+    reply = catalog_servers.say_text(sender, "borra los filtros")
+    assert "borré los filtros" in reply
+    assert not slots_of(catalog_servers, sender)["search_filters"]
+
+
+def test_a_yes_after_no_results_relaxes_the_nearest_filter(catalog_servers):
+    sender = "search-relax"
+    reply = catalog_servers.say_text(sender, "busco un Volkswagen de menos de 100 mil")
+    assert "No encontré" in reply and "subir tu presupuesto" in reply
+    reply = catalog_servers.say_text(sender, "sí")
+    assert "Volkswagen" in reply and prices(reply)
+    assert slots_of(catalog_servers, sender)["search_filters"]["price_max"] > 100_000
+
+
+def test_compare_the_first_two_results(catalog_servers):
+    sender = "search-compare"
+    catalog_servers.say_text(sender, "busco un sedán")
+    reply = catalog_servers.say_text(sender, "compara el primero con el segundo")
+    assert reply.startswith("⚖️") and reply.count("|") >= 7
+
+
+def test_a_question_about_a_named_car_answers_from_its_data(catalog_servers):
+    sender = "search-named"
+    catalog_servers.say_text(sender, "Busco un Chevrolet Spark")
+    reply = catalog_servers.say_text(sender, "¿Tiene carplay el Spark?")
+    stock = slots_of(catalog_servers, sender)["car_in_focus"]
+    with db.session_scope(catalog_servers.database_url) as session:
+        car = session.get(db.Car, stock)
+        assert car.model == "Spark"
+        has_carplay = bool(car.carplay)
+    assert reply.startswith("📱 ¡Sí!") if has_carplay else reply.startswith("📱 No")

@@ -1,0 +1,216 @@
+"""The search's WhatsApp messages: result cards, one car's details, truthful
+answers about a car's features, and two cars side by side."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
+from actions.formatting import format_km, format_price
+from actions.parsing import normalize
+from actions.search_filters import BLUETOOTH, CARPLAY, as_list
+
+NUMBER_EMOJI = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
+BODY_NAMES = {**BODY_LABELS, "camioneta": "camioneta (SUV, minivan o pickup)"}
+SORT_NAMES = {"price_asc": "los más económicos primero", "km_asc": "menos km primero", "year_desc": "los más nuevos primero"}
+
+
+def describe_filters(filters: Dict[str, Any]) -> str:
+    """The filters in a short Spanish line: 'Volkswagen Golf · hasta $300,000 · con Bluetooth'."""
+    parts = []
+    names = " ".join(p for p in (" o ".join(as_list(filters.get("make"))), " o ".join(as_list(filters.get("model")))) if p)
+    if names:
+        parts.append(names)
+    if filters.get("body_type"):
+        parts.append(BODY_NAMES.get(filters["body_type"], filters["body_type"]))
+    low, high = filters.get("year_min"), filters.get("year_max")
+    if low and high:
+        parts.append(str(low) if low == high else f"{low} a {high}")
+    elif low:
+        parts.append(f"{low} o más nuevo")
+    elif high:
+        parts.append(f"{high} o anterior")
+    low, high = filters.get("price_min"), filters.get("price_max")
+    if low and high:
+        parts.append(f"{format_price(low)} a {format_price(high)}")
+    elif high:
+        parts.append(f"hasta {format_price(high)}")
+    elif low:
+        parts.append(f"desde {format_price(low)}")
+    if filters.get("km_max"):
+        parts.append(f"hasta {format_km(filters['km_max'])}")
+    features = [n for k, n in (("bluetooth", "Bluetooth"), ("carplay", "CarPlay")) if filters.get(k)]
+    if features:
+        parts.append("con " + " y ".join(features))
+    if filters.get("query"):
+        parts.append(f"“{filters['query']}”")
+    if filters.get("sort"):
+        parts.append(SORT_NAMES[filters["sort"]])
+    return " · ".join(parts)
+
+
+def features_line(car: CarInfo) -> str:
+    if car.bluetooth and car.carplay:
+        sound = "🎵 Bluetooth y CarPlay"
+    elif car.bluetooth:
+        sound = "🎵 Bluetooth"
+    elif car.carplay:
+        sound = "📱 CarPlay"
+    else:
+        sound = "🔇 Sin Bluetooth ni CarPlay"
+    gearbox = transmission(car)
+    return f"⚙️ {gearbox.capitalize()} · {sound}" if gearbox else sound
+
+
+def car_card(car: CarInfo, number: Optional[int] = None) -> str:
+    """A car in a results list, WhatsApp-shaped as in the original."""
+    head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
+    lines = [f"{head}🚗 *{car.make} {car.model} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
+    if car.body:
+        lines.append(f"📏 {BODY_LABELS[car.body].capitalize()}")
+    lines.append(features_line(car))
+    return "\n".join(line for line in lines if line)
+
+
+def format_results(cars: Sequence[CarInfo], total: int, filters: Dict[str, Any], already_shown: int = 0) -> str:
+    """A page of results: how many match, the cards, and what the customer can do next."""
+    shown = len(cars)
+    criteria = describe_filters(filters)
+    if already_shown:
+        head = f"Aquí tienes más opciones ({already_shown + 1} a {already_shown + shown} de {total}):"
+    elif total <= shown:
+        noun = "auto" if total == 1 else "autos"
+        head = f"Encontré *{total}* {noun}" + (f" ({criteria})" if criteria else "") + ":"
+    else:
+        head = f"Encontré *{total}* autos" + (f" ({criteria})" if criteria else "") + f". Te muestro {shown}:"
+    body = "\n\n".join(car_card(car, i + 1) for i, car in enumerate(cars))
+    remaining = total - already_shown - shown
+    tail = "¿Te gustaría saber más de alguno? Dime el número o el modelo 🔎"
+    if remaining > 0:
+        tail += f"\nTambién puedo mostrarte más opciones ({remaining} más)."
+    return f"{head}\n\n{body}\n\n{tail}"
+
+
+def dimensions(car: CarInfo) -> List[str]:
+    """The measures the car's data has: ['4,549 mm de largo', '1,796 mm de ancho', ...]."""
+    measures = (("largo", car.largo), ("ancho", car.ancho), ("alto", car.altura))
+    return [f"{value:,.0f} mm de {name}" for name, value in measures if value]
+
+
+def car_details(car: CarInfo) -> str:
+    """The full card of one car."""
+    dims = dimensions(car)
+    lines = [
+        f"🚗 *{car.make} {car.model} {car.year}*",
+        f"⚙️ Versión: {car.version}" if car.version else "",
+        f"💰 Precio: *{car.price_text}*",
+        f"🛣️ Kilometraje: {format_km(car.km)}",
+        f"📏 Tipo: {BODY_LABELS[car.body]}" if car.body else "",
+        f"📐 Medidas: {', '.join(dims)}" if dims else "",
+        f"🔧 Transmisión: {transmission(car)}" if transmission(car) else "",
+        "🛞 Tracción 4x4 / AWD" if all_wheel_drive(car) else "",
+        f"🎵 Bluetooth: {'Sí' if car.bluetooth else 'No'}",
+        f"📱 CarPlay: {'Sí' if car.carplay else 'No'}",
+        f"🔖 Stock: {car.stock_id}",
+        "",
+        "✅ Inspeccionado en 240 puntos, con garantía y 7 días de prueba.",
+        "¿Quieres que calcule tu *financiamiento* 💵 o agendamos una *cita* 📅 para que lo conozcas?",
+    ]
+    return "\n".join(line for i, line in enumerate(lines) if line or i == 11)
+
+
+_FEATURE_QUESTIONS = [
+    ("bluetooth", BLUETOOTH),
+    ("carplay", CARPLAY),
+    ("km", re.compile(r"\bkilometr|\bkm\b|\bkms\b|\brecorrido\b|\bmillaje\b")),
+    ("size", re.compile(r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b|\bgrande\b|\bchico\b|\bespacio\b|\bcabe")),
+    ("price", re.compile(r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b")),
+    ("year", re.compile(r"\bano\b|\bque modelo\b|\bantiguedad\b|\bviejo\b")),
+    ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b")),
+    ("transmission", re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b")),
+    ("traction", re.compile(r"\b4x4\b|\bawd\b|\btraccion\b|\btodo terreno\b|\b4wd\b")),
+    ("seats", re.compile(r"\bpasajeros\b|\basientos\b|\bplazas\b|\bcuantas personas\b|\bfilas\b|\bfamilia\b")),
+    ("body", re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b")),
+    ("available", re.compile(r"\bdisponible\b|\bsigue\b|\btodavia\b|\bvendido\b|\baun\b")),
+]
+
+
+def answer_feature(car: CarInfo, text: str) -> str:
+    """Answer questions about a car truthfully from its data (empty means no)."""
+    norm = normalize(text)
+    name = f"{car.make} {car.model} {car.year}"
+    answers = []
+    asked = [key for key, pattern in _FEATURE_QUESTIONS if pattern.search(norm)]
+    for key in asked:
+        if key == "bluetooth":
+            answers.append(f"🎵 ¡Sí! El {name} tiene *Bluetooth*." if car.bluetooth else f"🎵 No, el {name} no tiene Bluetooth.")
+        elif key == "carplay":
+            answers.append(f"📱 ¡Sí! El {name} tiene *Apple CarPlay*." if car.carplay else f"📱 No, el {name} no tiene CarPlay.")
+        elif key == "km":
+            answers.append(f"🛣️ El {name} tiene *{format_km(car.km)}* recorridos.")
+        elif key == "size":
+            dims = dimensions(car)
+            kind = f"Es {_article(car.body)} *{BODY_LABELS[car.body]}*" if car.body else "Su ficha no indica el tipo de carrocería"
+            answers.append(f"📏 {kind}" + (f": mide {', '.join(dims)}." if dims else "; no tengo registradas sus medidas."))
+        elif key == "price":
+            answers.append(f"💰 El {name} cuesta *{car.price_text}*.")
+        elif key == "year":
+            answers.append(f"📅 Es modelo *{car.year}*.")
+        elif key == "version":
+            answers.append(f"⚙️ Es la versión *{car.version}*." if car.version else "⚙️ Su ficha no indica la versión.")
+        elif key == "transmission":
+            gearbox = transmission(car)
+            answers.append(f"🔧 Su transmisión es *{gearbox}* ({car.version})." if gearbox else "🔧 Su ficha no indica la transmisión; te lo confirmamos en la cita.")
+        elif key == "traction":
+            answers.append("🛞 Sí, tiene tracción *4x4 / AWD*." if all_wheel_drive(car) else f"🛞 No, su versión ({car.version}) no indica tracción 4x4 ni AWD.")
+        elif key == "seats":
+            answers.append("👨‍👩‍👧‍👦 Su versión indica *7 pasajeros* o más (tres filas)." if seats_seven(car) or car.body == "minivan"
+                           else "👨‍👩‍👧 Su ficha no indica tercera fila; lo normal en este modelo son 5 pasajeros.")
+        elif key == "body":
+            answers.append(f"📏 Es {_article(car.body)} *{BODY_LABELS[car.body]}*." if car.body else "📏 Su ficha no indica el tipo de carrocería.")
+        elif key == "available":
+            answers.append(f"✅ Sí, el {name} sigue disponible.")
+    if not answers:
+        return (f"No tengo ese dato en la ficha del {name} 🤔. Esto es lo que sí sé:\n\n{car_details(car)}")
+    return "\n".join(answers) + "\n\n¿Te gustaría agendar una cita para conocerlo o calcular tu financiamiento?"
+
+
+def _article(body: str) -> str:
+    return "una" if body in ("suv", "minivan", "pickup") else "un"
+
+
+def compare(cars: Sequence[CarInfo]) -> str:
+    """Two cars side by side, with what sets them apart."""
+    a, b = cars[0], cars[1]
+    yes = lambda flag: "Sí" if flag else "No"  # noqa: E731
+    rows = [
+        ("💰 Precio", a.price_text, b.price_text),
+        ("📅 Año", str(a.year), str(b.year)),
+        ("🛣️ Km", format_km(a.km), format_km(b.km)),
+        ("📏 Tipo", BODY_LABELS.get(a.body, "—"), BODY_LABELS.get(b.body, "—")),
+        ("🔧 Transmisión", transmission(a) or "—", transmission(b) or "—"),
+        ("🎵 Bluetooth", yes(a.bluetooth), yes(b.bluetooth)),
+        ("📱 CarPlay", yes(a.carplay), yes(b.carplay)),
+        ("📐 Largo", f"{a.largo:,.0f} mm" if a.largo else "—", f"{b.largo:,.0f} mm" if b.largo else "—"),
+    ]
+    lines = [f"⚖️ *{a.make} {a.model} {a.year}* vs *{b.make} {b.model} {b.year}*", ""]
+    lines += [f"{label}: {x} | {y}" for label, x, y in rows]
+    if a.model != b.model:
+        label = {id(a): a.model, id(b): b.model}
+    elif a.year != b.year:
+        label = {id(a): f"{a.model} {a.year}", id(b): f"{b.model} {b.year}"}
+    else:
+        label = {id(a): "primero", id(b): "segundo"}
+    notes = []
+    if a.price != b.price:
+        cheap, other = (a, b) if a.price < b.price else (b, a)
+        notes.append(f"El {label[id(cheap)]} es {format_price(other.price - cheap.price)} más barato.")
+    if a.year != b.year:
+        notes.append(f"El {label[id(max(a, b, key=lambda c: c.year))]} es más nuevo.")
+    if a.km != b.km:
+        notes.append(f"El {label[id(min(a, b, key=lambda c: c.km))]} tiene menos kilómetros.")
+    if notes:
+        lines += ["", " ".join(notes)]
+    lines += ["", "¿Quieres los detalles de alguno, calcular su financiamiento o agendar una cita?"]
+    return "\n".join(lines)
