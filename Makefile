@@ -63,8 +63,14 @@ export WHATSAPP_RATE_LIMIT ?= 20
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
+# TensorFlow threads of a serving Rasa process (training keeps TF's default): the
+# NLU model is small, and under load more threads only cost CPU hand-offs.
+TF_THREADS ?= 1
 export PYTHONWARNINGS := ignore
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Rasa loads scikit-learn models through skops, which imports numpy.distutils; with
+# setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
+export SETUPTOOLS_USE_DISTUTILS := stdlib
 
 .PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean \
 	reminders report
@@ -105,7 +111,7 @@ setup: install db train
 
 # Runs $(1) next to the action server; both stop together, on Ctrl-C or SIGTERM
 # too (setpriv: the script hears of make's death and stops its children).
-with_actions = exec setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
+with_actions = exec env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS) setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
 
 shell: setup
 	@$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)

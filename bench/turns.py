@@ -11,6 +11,7 @@ turn, turns per second and errors.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -86,6 +87,22 @@ def run(url: str, users: int, rounds: int) -> Tuple[List[float], List[str], floa
     return latencies, errors, time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (rasa-sdk serves from a child), from /proc."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            with open(f"/proc/{current}/task/{current}/children") as handle:
+                pending += [int(child) for child in handle.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def report(label: str, latencies: List[float], errors: List[str], elapsed: float) -> None:
     print(
         f"{label:<22} turns={len(latencies):>5}  "
@@ -117,8 +134,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         print(f"Conversation of {len(CONVERSATION)} turns against {url}")
         play(url, 1, [], [])  # warm-up
-        report("1 user", *run(url, 1, args.rounds * 4))
-        report(f"{args.users} concurrent users", *run(url, args.users, args.rounds))
+        for label, users, rounds in (("1 user", 1, args.rounds * 4),
+                                     (f"{args.users} concurrent users", args.users, args.rounds)):
+            before = servers and (cpu_seconds(servers.rasa.pid), cpu_seconds(servers.actions.pid))
+            latencies, errors, elapsed = run(url, users, rounds)
+            report(label, latencies, errors, elapsed)
+            if servers:  # where the time goes: CPU per turn of each server
+                rasa_cpu = (cpu_seconds(servers.rasa.pid) - before[0]) / len(latencies) * 1000
+                actions_cpu = (cpu_seconds(servers.actions.pid) - before[1]) / len(latencies) * 1000
+                print(f"{'':<22} CPU per turn: Rasa server {rasa_cpu:.1f} ms, action server {actions_cpu:.1f} ms")
     finally:
         if servers:
             servers.stop()

@@ -85,6 +85,9 @@ class Servers:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SETUPTOOLS_USE_DISTUTILS": "stdlib",  # keeps Rasa's INFO logs (Makefile)
+            "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+            "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
             "PYTHONWARNINGS": "ignore",
             **(env or {}),
         }
