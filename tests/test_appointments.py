@@ -12,10 +12,12 @@ import requests
 from sqlalchemy import select
 
 from actions import db
-from actions.appointments import (
-    BOOKED, CANCELLED, MONTHS, MOVED, Settings, SlotTaken, book, cancel, changes_date,
-    check_day, check_name, check_slot, check_time, clean_name, find_cars, parse_hours,
-    parse_when, pick, upcoming,
+from actions.appointment_store import (
+    BOOKED, CANCELLED, MOVED, SlotTaken, book, cancel, check_name, check_slot, clean_name,
+    find_cars, pick, upcoming,
+)
+from actions.appointment_times import (
+    MONTHS, Settings, changes_date, check_day, check_time, parse_hours, parse_when,
 )
 from actions.db import Appointment, Car, session_scope
 
