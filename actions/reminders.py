@@ -32,7 +32,8 @@ from typing import List, Optional, Protocol, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actions.appointments import BOOKED, Settings, car_label, format_day, hhmm, to_utc
+from actions.appointment_store import BOOKED, car_label, to_utc
+from actions.appointment_times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
 
 logger = logging.getLogger("actions.reminders")

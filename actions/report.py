@@ -21,25 +21,32 @@ from sqlalchemy import func, inspect, select, text
 
 from actions.db import Appointment, Rating, database_url, get_engine, session_scope
 
-# Topic -> fnmatch patterns of intent and action names that reveal it.
+# Topic -> fnmatch patterns of the intent and action names that reveal it (the
+# names each capability uses; adjust here when they change).
 TOPICS: Dict[str, Tuple[str, ...]] = {
-    "busqueda": ("search*", "*search_car*", "action_search*", "*car_detail*", "*compare_car*"),
-    "financiamiento": ("*financ*",),
+    "busqueda": (
+        "search_cars", "more_results", "car_details", "ask_car_feature", "compare_cars",
+        "action_search*", "action_more_results", "action_car_*", "action_compare_cars",
+    ),
+    "financiamiento": ("*financing*", "ask_amortization_table", "action_show_amortization_table"),
     "cita": ("*appointment*",),
+    "preguntas": ("faq_*", "open_question", "action_answer_faq", "action_llm_fallback"),
 }
-FUNNEL: Sequence[Tuple[str, str]] = (
-    ("búsquedas", "busqueda"),
-    ("planes de financiamiento", "financiamiento"),
+# Funnel step -> patterns: a conversation reaches the step when one of them shows up.
+FUNNEL: Sequence[Tuple[str, Tuple[str, ...]]] = (
+    ("búsquedas", ("action_search_cars",)),
+    ("planes de financiamiento", ("action_show_financing_plan",)),
 )
+
+
+def _matches(names: Iterable[str], patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(n, p) for n in names if n for p in patterns)
 
 
 def topics_of(names: Iterable[str]) -> List[str]:
     """Topics touched by these intent/action names, in TOPICS order."""
     names = [n for n in names if n]
-    return [
-        topic for topic, patterns in TOPICS.items()
-        if any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
-    ]
+    return [topic for topic, patterns in TOPICS.items() if _matches(names, patterns)]
 
 
 @dataclass
@@ -100,10 +107,10 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
             if kind == "user":
                 seen.add("")  # a conversation is a sender who wrote at least once
             seen.add(intent if kind == "user" else action)
-    topics = {sender: set(topics_of(seen)) for sender, seen in names.items() if "" in seen}
-    report.conversations = len(topics)
+    conversations = [seen for seen in names.values() if "" in seen]
+    report.conversations = len(conversations)
     report.funnel = {
-        label: sum(topic in found for found in topics.values()) for label, topic in FUNNEL
+        label: sum(_matches(seen, patterns) for seen in conversations) for label, patterns in FUNNEL
     }
     return report
 

@@ -28,9 +28,8 @@ import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from actions import db  # noqa: E402
-from actions.appointments import (  # noqa: E402
-    MONTHS, Settings, _parse_when, check_slot, find_cars, parse_when,
-)
+from actions.appointment_store import check_slot, find_cars  # noqa: E402
+from actions.appointment_times import MONTHS, Settings, _parse_when, parse_when  # noqa: E402
 from actions.db import Appointment, Car, get_engine, session_scope  # noqa: E402
 from actions.reminders import LogSender, ReminderSettings, send_due  # noqa: E402
 from actions.report import build  # noqa: E402

@@ -12,10 +12,12 @@ import requests
 from sqlalchemy import select
 
 from actions import db
-from actions.appointments import (
-    BOOKED, CANCELLED, MONTHS, MOVED, Settings, SlotTaken, book, cancel, changes_date,
-    check_day, check_name, check_slot, check_time, clean_name, find_cars, parse_hours,
-    parse_when, pick, upcoming,
+from actions.appointment_store import (
+    BOOKED, CANCELLED, MOVED, SlotTaken, book, cancel, check_name, check_slot, clean_name,
+    find_cars, pick, upcoming,
+)
+from actions.appointment_times import (
+    MONTHS, Settings, changes_date, check_day, check_time, parse_hours, parse_when,
 )
 from actions.db import Appointment, Car, session_scope
 
@@ -394,3 +396,24 @@ def test_saying_no_while_booking_stops_the_form(servers, database_url):
     assert state["active_loop"] == {} or state["active_loop"].get("name") is None
     assert state["slots"]["appointment_date"] is None
     assert appointments_of(database_url, sender) == []
+
+
+def test_yes_to_the_visit_offered_after_a_financing_plan_starts_the_form(servers, database_url):
+    car = new_car(database_url, model="Kicks", year=2022)
+    sender = "whatsapp:+5215511110007"
+    set_car(servers, sender, car.stock_id)
+    reply = servers.say_text(sender, "¿Cuánto sería la mensualidad con 20% de enganche?")
+    assert "¿Te gustaría agendar una cita para ver el auto?" in reply
+    reply = servers.say_text(sender, "Sí, me interesa")
+    assert "para ver el *Nissan Kicks 2022*" in reply and "¿Qué día te gustaría visitarnos?" in reply
+
+
+def test_a_frequent_question_mid_form_is_answered_and_the_form_asks_again(servers, database_url):
+    car = new_car(database_url)
+    sender = "whatsapp:+5215511110008"
+    set_car(servers, sender, car.stock_id)
+    servers.say(sender, "quiero agendar una cita")
+    reply = servers.say_text(sender, "¿tienen garantía?")
+    assert "garantía de 3 meses" in reply and "¿Qué día te gustaría visitarnos?" in reply
+    reply = servers.say_text(sender, f"{spoken(visit_day())} a las 10")
+    assert "nombre completo" in reply

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from actions import db
-from actions.appointments import BOOKED, CANCELLED, MOVED, Settings
+from actions.appointment_store import BOOKED, CANCELLED, MOVED
+from actions.appointment_times import Settings
 from actions.db import Appointment, session_scope
 from actions.reminders import (
     LogSender, ReminderSettings, TwilioSender, due, mask, send_due, sender_from_env,

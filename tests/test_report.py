@@ -25,9 +25,8 @@ action_name VARCHAR(255), data TEXT)"""
 
 
 def test_topics_mapping_matches_name_patterns():
-    assert topics_of(["search_cars", "action_financing_plan", "book_appointment"]) == [
-        "busqueda", "financiamiento", "cita"
-    ]
+    assert topics_of(["search_cars", "action_show_financing_plan", "book_appointment",
+                      "faq_warranty"]) == ["busqueda", "financiamiento", "cita", "preguntas"]
     assert topics_of(["greet", "utter_greet", None]) == []
 
 
@@ -46,8 +45,11 @@ def test_report_figures(tmp_path):
                                     stock_id=car.stock_id, scheduled_at=now, status=status))
     events = [
         ("a", "user", "greet", None), ("a", "user", "search_cars", None),
-        ("a", "action", None, "action_financing_plan"), ("b", "user", "search_cars", None),
+        ("a", "action", None, "action_search_cars"), ("a", "user", "ask_financing", None),
+        ("a", "action", None, "action_show_financing_plan"),
+        ("b", "user", "search_cars", None), ("b", "action", None, "action_search_cars"),
         ("c", "user", "greet", None), ("d", "user", "ask_financing", None),
+        ("d", "action", None, "action_show_financing_plan"),
         ("bot-only", "action", None, "action_session_start"),
     ]
     with get_engine(url).begin() as connection:
