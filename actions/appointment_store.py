@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions.appointment_times import VISIT, Settings, check_time, format_day, hhmm
 from actions.db import Appointment, Car
+from actions.formatting import car_name
 from actions.parsing import normalize
 
 BOOKED, CANCELLED, MOVED = "booked", "cancelled", "moved"
@@ -87,7 +88,7 @@ def check_slot(
 
 def car_label(car: Car) -> str:
     """'Nissan Versa 2021'."""
-    return f"{car.make} {car.model} {car.year}"
+    return f"{car_name(car.make, car.model)} {car.year}"
 
 
 _STOCK_ID = re.compile(r"\b\d{4,9}\b")

@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import financing
 from actions.db import Car, session_scope
-from actions.formatting import format_price, split_message
+from actions.formatting import car_name, format_price, split_message
 
 PRICE = "financing_price"
 DOWN = "financing_down_payment"
@@ -44,7 +44,7 @@ def _car(tracker: Tracker) -> Optional[Car]:
 
 
 def _car_label(car: Car) -> str:
-    return f"{car.make} {car.model} {car.year}"
+    return f"{car_name(car.make, car.model)} {car.year}"
 
 
 def _pct_of(price: float, pct: float) -> float:

@@ -17,6 +17,13 @@ def format_km(km: float) -> str:
     return f"{round(km):,} km"
 
 
+def car_name(make: str, model: str) -> str:
+    """Make and model without saying the make twice: ('Mazda', 'Mazda 3') -> 'Mazda 3'."""
+    if model.lower().startswith(make.lower()):
+        return model
+    return f"{make} {model}".strip()
+
+
 def split_message(text: str, limit: int = WHATSAPP_LIMIT) -> List[str]:
     """Split a long text at line boundaries into chunks of at most `limit` characters."""
     chunks: List[str] = []

@@ -7,7 +7,7 @@ import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
-from actions.formatting import format_km, format_price
+from actions.formatting import car_name, format_km, format_price
 from actions.parsing import normalize
 from actions.search_filters import BLUETOOTH, CARPLAY, as_list
 
@@ -66,7 +66,7 @@ def features_line(car: CarInfo) -> str:
 def car_card(car: CarInfo, number: Optional[int] = None) -> str:
     """A car in a results list, WhatsApp-shaped as in the original."""
     head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
-    lines = [f"{head}🚗 *{car.make} {car.model} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
+    lines = [f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
     if car.body:
         lines.append(f"📏 {BODY_LABELS[car.body].capitalize()}")
     lines.append(features_line(car))
@@ -102,7 +102,7 @@ def car_details(car: CarInfo) -> str:
     """The full card of one car."""
     dims = dimensions(car)
     lines = [
-        f"🚗 *{car.make} {car.model} {car.year}*",
+        f"🚗 *{car_name(car.make, car.model)} {car.year}*",
         f"⚙️ Versión: {car.version}" if car.version else "",
         f"💰 Precio: *{car.price_text}*",
         f"🛣️ Kilometraje: {format_km(car.km)}",
@@ -139,7 +139,7 @@ _FEATURE_QUESTIONS = [
 def answer_feature(car: CarInfo, text: str) -> str:
     """Answer questions about a car truthfully from its data (empty means no)."""
     norm = normalize(text)
-    name = f"{car.make} {car.model} {car.year}"
+    name = f"{car_name(car.make, car.model)} {car.year}"
     answers = []
     asked = [key for key, pattern in _FEATURE_QUESTIONS if pattern.search(norm)]
     for key in asked:
@@ -194,7 +194,7 @@ def compare(cars: Sequence[CarInfo]) -> str:
         ("📱 CarPlay", yes(a.carplay), yes(b.carplay)),
         ("📐 Largo", f"{a.largo:,.0f} mm" if a.largo else "—", f"{b.largo:,.0f} mm" if b.largo else "—"),
     ]
-    lines = [f"⚖️ *{a.make} {a.model} {a.year}* vs *{b.make} {b.model} {b.year}*", ""]
+    lines = [f"⚖️ *{car_name(a.make, a.model)} {a.year}* vs *{car_name(b.make, b.model)} {b.year}*", ""]
     lines += [f"{label}: {x} | {y}" for label, x, y in rows]
     if a.model != b.model:
         label = {id(a): a.model, id(b): b.model}

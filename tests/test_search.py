@@ -306,3 +306,11 @@ def test_compare_two_cars_side_by_side(index):
 def test_reset_clears_every_search_slot():
     reply = search.reset_turn()
     assert reply.slots == {"search_filters": None, "search_shown": [], "search_page": [], "search_relax": None}
+
+
+def test_a_model_that_starts_with_its_make_is_not_named_twice():
+    from actions.formatting import car_name
+
+    assert car_name("Mazda", "Mazda 3") == "Mazda 3"
+    assert car_name("MG", "MG5") == "MG5"
+    assert car_name("Nissan", "Versa") == "Nissan Versa"
