@@ -344,14 +344,6 @@ class CarInfo(CarData):
     body: str
 
     @property
-    def title(self) -> str:
-        return f"{self.make} {self.model}"
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.make} {self.model} {self.version} {self.year}".replace("  ", " ")
-
-    @property
     def price_text(self) -> str:
         return format_price(self.price)
 
