@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import requests
 
@@ -73,12 +73,11 @@ def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> No
             latencies.append((time.perf_counter() - start) * 1000)
 
 
-def run(url: str, users: int, rounds: int) -> Tuple[List[float], List[str], float]:
+def run(url: str, users: int, rounds: int, player: Callable = play) -> Tuple[List[float], List[str], float]:
+    """`users` threads each playing `rounds` conversations with `player`; latencies, errors, seconds."""
     latencies: List[float] = []
     errors: List[str] = []
-    threads = [
-        threading.Thread(target=play, args=(url, rounds, latencies, errors)) for _ in range(users)
-    ]
+    threads = [threading.Thread(target=player, args=(url, rounds, latencies, errors)) for _ in range(users)]
     start = time.perf_counter()
     for thread in threads:
         thread.start()

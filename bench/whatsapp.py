@@ -15,7 +15,6 @@ import argparse
 import random
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
-from turns import CONVERSATION, play, report  # noqa: E402  (bench/ is on sys.path)
+from turns import CONVERSATION, play, report, run  # noqa: E402  (bench/ is on sys.path)
 
 TOKEN = "bench-auth-token"
 PATH = "/webhooks/twilio/webhook"
@@ -62,18 +61,6 @@ def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[st
             except (requests.RequestException, ET.ParseError) as error:
                 errors.append(str(error))
             latencies.append((time.perf_counter() - start) * 1000)
-
-
-def run(player, url: str, users: int, rounds: int) -> Tuple[List[float], List[str], float]:
-    latencies: List[float] = []
-    errors: List[str] = []
-    threads = [threading.Thread(target=player, args=(url, rounds, latencies, errors)) for _ in range(users)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors, time.perf_counter() - start
 
 
 def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> Tuple[List[float], List[str], float]:
@@ -116,10 +103,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f"Conversation of {len(CONVERSATION)} turns against {url}")
         play(url, 1, [], [])
         play_whatsapp(url, 1, [], [])  # warm-up
-        report("REST, 1 user", *run(play, url, 1, args.rounds * 4))
-        report("WhatsApp, 1 user", *run(play_whatsapp, url, 1, args.rounds * 4))
-        report(f"REST, {args.users} users", *run(play, url, args.users, args.rounds))
-        report(f"WhatsApp, {args.users} users", *run(play_whatsapp, url, args.users, args.rounds))
+        report("REST, 1 user", *run(url, 1, args.rounds * 4, play))
+        report("WhatsApp, 1 user", *run(url, 1, args.rounds * 4, play_whatsapp))
+        report(f"REST, {args.users} users", *run(url, args.users, args.rounds, play))
+        report(f"WhatsApp, {args.users} users", *run(url, args.users, args.rounds, play_whatsapp))
         report("WhatsApp retry", *answered_without_the_bot(url, 200, TOKEN, 200))
         report("WhatsApp forged", *answered_without_the_bot(url, 200, "forged", 403))
         print(f"Rasa server resident memory: {rss_mb(servers.rasa.pid):.0f} MB")
