@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import requests
 from sqlalchemy import create_engine, text
 
@@ -48,3 +51,44 @@ def test_conversation_survives_a_restart(servers, database_url):
     events = servers.tracker(sender)["events"]
     assert any(e["event"] == "user" and e.get("text") == "Hola" for e in events)
     assert "Con gusto" in servers.say_text(sender, "gracias")
+
+
+def _stored_events(database_url: str, sender: str) -> list:
+    with create_engine(database_url).connect() as connection:
+        return connection.execute(
+            text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        ).all()
+
+
+def test_each_event_of_a_conversation_is_stored_once(servers, database_url):
+    """The tracker kept in memory between turns (stores/tracker_store.py) saves only what is new."""
+    sender = "platform-stored-once"
+    messages = ["Hola", "Busco un auto económico familiar", "muéstrame más opciones",
+                "dame más detalles del segundo", "¿tiene bluetooth?", "muchas gracias"]
+    replies = [reply["text"] for message in messages for reply in servers.say(sender, message)]
+
+    rows = [(type_name, json.loads(data)) for type_name, data in _stored_events(database_url, sender)]
+    assert [event["text"] for type_name, event in rows if type_name == "user"] == messages
+    # The REST channel sends a bot message's paragraphs one by one.
+    stored_replies = [part for type_name, event in rows if type_name == "bot" for part in event["text"].split("\n\n")]
+    assert stored_replies == replies
+    assert [type_name for type_name, _ in rows].count("session_started") == 1
+    # Each event once: a repeated row (same data, same timestamp) is an event saved twice.
+    data = [json.dumps(event, sort_keys=True) for _, event in rows]
+    assert len(data) > 6 * 3 and len(set(data)) == len(data)
+
+
+def test_a_turn_written_by_another_server_is_not_missed(servers, database_url):
+    """Another Rasa server on the same database changes the conversation: this one sees it."""
+    sender = "platform-other-server"
+    assert "Kavak" in servers.say_text(sender, "Hola")
+    assert "Con gusto" in servers.say_text(sender, "gracias")  # from the second turn on, kept in memory
+    # What another server would have stored: the customer picked the Versa 501201.
+    event = {"event": "slot", "timestamp": time.time(), "name": "car_in_focus", "value": "501201"}
+    with create_engine(database_url).begin() as connection:
+        connection.execute(
+            text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'slot', :t, :d)"),
+            {"s": sender, "t": event["timestamp"], "d": json.dumps(event)},
+        )
+    reply = servers.say_text(sender, "¿cuántos kilómetros tiene?")
+    assert "38,500" in reply

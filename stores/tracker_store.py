@@ -1,0 +1,126 @@
+"""Rasa's SQL tracker store, keeping each recent conversation's tracker in memory.
+
+Rasa's `SQLTrackerStore` rebuilds the tracker at every turn: it reads all the
+events of the session, deserialises them and replays them, then counts the
+stored events again to know which ones to insert. That is about a third of the
+Rasa server's CPU per turn in this assistant (README: Benchmarks).
+
+This store keeps the tracker it saved last, with how many of its events and which
+last event id are in the database. The next turn gets that same tracker back
+after a one-row query confirms the conversation's last event id is still the
+one it wrote (so a turn served by another Rasa server, or a change through the
+HTTP API, sends it back to the database), and the save inserts only the events
+added since. The database stays the source of truth; a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Optional, Text
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+
+def _sqlite_wal_normal(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+@dataclass
+class _Known:
+    """A tracker as this store last saw it in the database."""
+
+    tracker: DialogueStateTracker
+    stored_events: int  # how many of tracker.events are in the database
+    last_event_id: Optional[int]
+    lent: bool = False  # handed to a turn that has not saved it yet
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that answers `retrieve` from memory while the database agrees."""
+
+    def __init__(self, *args: Any, max_cached: int = 10_000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_cached = int(max_cached)
+        self._known: "OrderedDict[Text, _Known]" = OrderedDict()
+        if self.engine.dialect.name == "sqlite":
+            # Pooled connections instead of a new one per query, and WAL with
+            # synchronous=NORMAL: a commit survives a crash of the server without
+            # waiting for the disk (only a power loss may lose the latest turns).
+            self.engine = sa.create_engine(
+                self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False}
+            )
+            sa_event.listen(self.engine, "connect", _sqlite_wal_normal)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _last_event_id(self, session: Any, sender_id: Text) -> Optional[int]:
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The latest session's tracker: the one kept in memory if still current."""
+        known = self._known.get(sender_id)
+        with self.session_scope() as session:
+            if (
+                known is not None
+                and not known.lent
+                and len(known.tracker.events) == known.stored_events
+                and self._last_event_id(session, sender_id) == known.last_event_id
+            ):
+                known.lent = True
+                self._known.move_to_end(sender_id)
+                return known.tracker
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        if not rows or not self.domain:
+            self._known.pop(sender_id, None)
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+        self._remember(sender_id, _Known(tracker, len(rows), rows[-1].id, lent=True))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Insert the events added since the tracker was retrieved (or Rasa's way for others)."""
+        sender_id = tracker.sender_id
+        known = self._known.get(sender_id)
+        if known is None or known.tracker is not tracker:
+            self._known.pop(sender_id, None)
+            await super().save(tracker)
+            return
+        await self.stream_events(tracker)
+        new_events = list(itertools.islice(tracker.events, known.stored_events, None))
+        with self.session_scope() as session:
+            rows = [self._row(sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()
+            last_event_id = rows[-1].id if rows else known.last_event_id
+            session.commit()
+        if known.stored_events and any(isinstance(event, SessionStarted) for event in new_events):
+            # A new session began: the next turn reads only that session, as Rasa does.
+            self._known.pop(sender_id, None)
+            return
+        self._remember(sender_id, _Known(tracker, len(tracker.events), last_event_id))
+
+    def _row(self, sender_id: Text, event: Any) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _remember(self, sender_id: Text, known: _Known) -> None:
+        self._known[sender_id] = known
+        self._known.move_to_end(sender_id)
+        while len(self._known) > self.max_cached:
+            self._known.popitem(last=False)
