@@ -207,10 +207,6 @@ class _Progress:
         self.stream.flush()
 
 
-def _car_from_row(row: Row) -> Car:
-    return Car(**{f.name: getattr(row, f.name) for f in fields(Row)})
-
-
 def sync(path: Path, url: Optional[str] = None, progress: Optional[TextIO] = None) -> SyncResult:
     """Apply the CSV snapshot to the catalog; raise CatalogFileError when unusable."""
     rows, rejected = read_catalog(Path(path))
@@ -230,7 +226,7 @@ def sync(path: Path, url: Optional[str] = None, progress: Optional[TextIO] = Non
     # encoding never holds a lock the running servers need.
     described = []
     for row in rows:
-        description = catalog_index.describe(_car_from_row(row))
+        description = catalog_index.describe(row)
         digest = catalog_index.description_hash(description, model)
         old = current.get(row.stock_id)
         stale = old is None or old[2] != digest or not old[3]

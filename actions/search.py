@@ -53,21 +53,30 @@ def search(index: CatalogIndex, filters: Dict[str, Any], exclude: Iterable[str] 
     query = filters.get("query")
     if query:
         if index.embeddings.shape[1]:
-            similarity = index.embeddings[rows] @ encode_query(query)
+            similarity = index.similarity(encode_query(query), rows)
             spread = float(similarity.max() - similarity.min())
             score += (similarity - similarity.min()) / spread if spread > 1e-6 else 0
         score += LEXICAL_WEIGHT * index.lexical(query, rows)
     sort = filters.get("sort")
     if sort:
-        column = {"price_asc": -index.price, "km_asc": -index.km, "year_desc": index.year}[sort][rows]
-        ranks = column.argsort().argsort().astype(np.float32)
-        preference = ranks / max(len(rows) - 1, 1)
+        column, low_first = {"price_asc": ("price", True), "km_asc": ("km", True), "year_desc": ("year", False)}[sort]
+        preference = index.rank_within(column, rows).astype(np.float32) / max(len(rows) - 1, 1)
+        if low_first:
+            preference = 1 - preference
         score += preference * (SORT_WEIGHT if query else 1.0)
     if not query and not sort:
         # Newest first, then fewer km: a sensible default order.
         score += index.year[rows] * 1.0 - index.km[rows] / 1e7
-    top = rows[np.argsort(-score, kind="stable")[:limit]]
-    return Results([index.cars[i] for i in top], total)
+    return Results([index.cars[i] for i in rows[best(score, limit)]], total)
+
+
+def best(score: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the `limit` highest scores, highest first (ties: lowest position first)."""
+    candidates = np.arange(len(score))
+    if len(score) > 4 * limit:  # only the scores at least as high as the limit-th need sorting
+        threshold = np.partition(score, len(score) - limit)[len(score) - limit]
+        candidates = np.flatnonzero(score >= threshold)
+    return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
 @dataclass

@@ -243,9 +243,9 @@ def matching(index: CatalogIndex, filters: Dict[str, Any], skip: Sequence[str] =
     mask = np.ones(len(index), dtype=bool)
     get = lambda key: None if key in skip else filters.get(key)  # noqa: E731
     if get("make"):
-        mask &= np.isin(index.make_key, [m.lower() for m in as_list(filters["make"])])
+        mask &= index.make_key.one_of(m.lower() for m in as_list(filters["make"]))
     if get("model"):
-        mask &= np.isin(index.model_key, [m.lower() for m in as_list(filters["model"])])
+        mask &= index.model_key.one_of(m.lower() for m in as_list(filters["model"]))
     for key, column, op in (
         ("year_min", index.year, np.greater_equal), ("year_max", index.year, np.less_equal),
         ("price_min", index.price, np.greater_equal), ("price_max", index.price, np.less_equal),
@@ -258,5 +258,5 @@ def matching(index: CatalogIndex, filters: Dict[str, Any], skip: Sequence[str] =
     if get("carplay"):
         mask &= index.carplay
     if get("body_type"):
-        mask &= np.isin(index.body, sorted(BODY_GROUPS.get(filters["body_type"], {filters["body_type"]})))
+        mask &= index.body.one_of(BODY_GROUPS.get(filters["body_type"], {filters["body_type"]}))
     return mask

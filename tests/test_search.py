@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from actions import catalog_index, db, embeddings, search, search_filters, search_names
@@ -314,3 +315,22 @@ def test_a_model_that_starts_with_its_make_is_not_named_twice():
     assert car_name("Mazda", "Mazda 3") == "Mazda 3"
     assert car_name("MG", "MG5") == "MG5"
     assert car_name("Nissan", "Versa") == "Nissan Versa"
+
+
+def test_the_best_cars_are_picked_without_sorting_them_all_ties_kept_in_catalog_order():
+    """`search.best` (partial selection) orders like a full stable sort, ties included."""
+    rng = np.random.default_rng(3)
+    for size in (3, 17, 2_000):
+        score = rng.integers(0, 6, size).astype(np.float32)  # many ties
+        for limit in (1, 4, 5):
+            expected = np.argsort(-score, kind="stable")[:limit]
+            assert search.best(score, limit).tolist() == expected.tolist()
+
+
+def test_a_column_is_ranked_within_the_filtered_cars(index):
+    """Ranking by price (the 'económico' tie-break) counts only the cars that passed the filters."""
+    rows = np.arange(0, len(index), 3)
+    ranks = index.rank_within("price", rows)
+    assert sorted(ranks.tolist()) == list(range(len(rows)))
+    prices = index.price[rows]
+    assert all(prices[a] <= prices[b] for a, b in zip(np.argsort(ranks), np.argsort(ranks)[1:]))
