@@ -334,3 +334,11 @@ def test_a_column_is_ranked_within_the_filtered_cars(index):
     assert sorted(ranks.tolist()) == list(range(len(rows)))
     prices = index.price[rows]
     assert all(prices[a] <= prices[b] for a, b in zip(np.argsort(ranks), np.argsort(ranks)[1:]))
+
+
+def test_descriptions_encoded_in_batches_keep_their_order():
+    """Encoding sorts texts by length for speed; each vector still belongs to its text."""
+    texts = ["SUV grande familiar para siete pasajeros con tercera fila y Bluetooth", "sedán", "pickup 4x4 de trabajo"]
+    together = catalog_index.encode(texts, batch_size=2)
+    for text, vector in zip(texts, together):
+        assert float(np.dot(vector, catalog_index.encode([text])[0])) > 0.999
