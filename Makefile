@@ -33,6 +33,8 @@ TRAINING_FILES := config.yml $(shell find domain data -name '*.yml' 2>/dev/null)
 export DATABASE_URL ?= sqlite:///var/kavak.db
 export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
 export LOCK_STORE_TYPE ?= in_memory
+# Rasa server processes (Rasa's own variable); above 1 needs a shared lock store.
+export SANIC_WORKERS ?= 1
 export REDIS_HOST ?= localhost
 export OPENAI_API_KEY ?=
 export OPENAI_BASE_URL ?=
@@ -146,6 +148,7 @@ test-stories:
 
 bench: setup
 	$(APY) bench/turns.py
+	$(APY) bench/turns.py --workers 2
 	$(APY) bench/financing.py
 	$(APY) bench/whatsapp.py
 	$(APY) bench/appointments.py

@@ -119,6 +119,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--url", help="a running Rasa server (default: start one)")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Rasa server processes (SANIC_WORKERS); above 1 with the SQL lock store")
     args = parser.parse_args(argv)
 
     servers = None
@@ -128,10 +130,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         database_url = f"sqlite:///{workdir / 'bench.db'}"
         db.upgrade(database_url)
         sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
-        servers = Servers(workdir, database_url).start()
+        env = {"SANIC_WORKERS": str(args.workers)}
+        if args.workers > 1:
+            env["LOCK_STORE_TYPE"] = "stores.lock_store.SQLLockStore"
+        servers = Servers(workdir, database_url, env=env).start()
         url = servers.url
     try:
-        print(f"Conversation of {len(CONVERSATION)} turns against {url}")
+        print(f"Conversation of {len(CONVERSATION)} turns against {url}"
+              + (f" ({args.workers} Rasa worker processes)" if servers else ""))
         play(url, 1, [], [])  # warm-up
         for label, users, rounds in (("1 user", 1, args.rounds * 4),
                                      (f"{args.users} concurrent users", args.users, args.rounds)):

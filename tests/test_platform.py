@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from sqlalchemy import create_engine, text
+
+from tests.servers import Servers
 
 
 def test_action_server_answers_health(servers):
@@ -92,3 +95,32 @@ def test_a_turn_written_by_another_server_is_not_missed(servers, database_url):
         )
     reply = servers.say_text(sender, "¿cuántos kilómetros tiene?")
     assert "38,500" in reply
+
+
+def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, database_url, tmp_path):
+    """SANIC_WORKERS=2 with the SQL lock store (stores/lock_store.py): a customer who sends
+    several messages at once gets every answer, and each turn is processed whole before the next."""
+    env = {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "stores.lock_store.SQLLockStore",
+           "ACTION_SERVER_URL": f"{servers.actions_url}/webhook"}
+    two = Servers(tmp_path, database_url, env=env)
+    two.start_rasa()
+    try:
+        with open(f"/proc/{two.rasa.pid}/task/{two.rasa.pid}/children") as handle:
+            assert len(handle.read().split()) >= 2  # the worker processes
+        sender = "platform-two-workers"
+        assert "Kavak" in two.say_text(sender, "Hola")
+        messages = ["Busco un auto económico familiar", "¿cuánto dura la garantía?", "¿eres un robot?", "muchas gracias"]
+        with ThreadPoolExecutor(len(messages)) as pool:
+            replies = list(pool.map(lambda message: two.say_text(sender, message), messages))
+        assert all(replies)
+    finally:
+        two.stop_rasa()
+
+    rows = _stored_events(database_url, sender)
+    turns = [json.loads(data) for type_name, data in rows if type_name in ("user", "action")]
+    users = [i for i, event in enumerate(turns) if event["event"] == "user"]
+    assert sorted(turns[i]["text"] for i in users) == sorted(["Hola", *messages])
+    for previous, current in zip(users, users[1:]):  # the previous turn ended before this one began
+        assert any(event.get("name") == "action_listen" for event in turns[previous:current])
+    with create_engine(database_url).connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0

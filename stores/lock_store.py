@@ -1,0 +1,99 @@
+"""Rasa's conversation lock kept in the conversations' database (SQLite or PostgreSQL).
+
+Rasa serves one message of a conversation at a time with a ticket lock: each
+message takes a ticket and waits until it is the oldest unexpired ticket of its
+conversation. With `SANIC_WORKERS` > 1 (or several Rasa servers) the tickets must
+live where every process sees them; Rasa offers Redis for that. This store keeps
+them in a `rasa_lock_tickets` table of `DATABASE_URL` instead, one row per
+ticket: taking a ticket is a single INSERT (the row id is the ticket number) and
+finishing is a DELETE of that row, so no two processes ever rewrite the same
+lock. Select it with `LOCK_STORE_TYPE=stores.lock_store.SQLLockStore`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from typing import Any, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockStore
+from rasa.utils.endpoints import EndpointConfig
+
+_metadata = sa.MetaData()
+tickets = sa.Table(
+    "rasa_lock_tickets",
+    _metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("expires", sa.Float, nullable=False),
+)
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+class SQLLockStore(LockStore):
+    """Ticket locks as rows of the database named by `DATABASE_URL`."""
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, url: Optional[Text] = None) -> None:
+        url = url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db"
+        if url.startswith("sqlite"):
+            self.engine = sa.create_engine(
+                url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        _metadata.create_all(self.engine, checkfirst=True)
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket for the conversation (its expired tickets are dropped on the way)."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            connection.execute(
+                tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= now)
+            )
+            result = connection.execute(
+                tickets.insert().values(conversation_id=conversation_id, expires=now + lock_lifetime)
+            )
+            return int(result.inserted_primary_key[0])
+
+    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        """The conversation's unexpired tickets, oldest first; None when it has none."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(tickets.c.number, tickets.c.expires)
+                .where(tickets.c.conversation_id == conversation_id, tickets.c.expires > time.time())
+                .order_by(tickets.c.number)
+            ).all()
+        if not rows:
+            return None
+        return TicketLock(conversation_id, deque(Ticket(number, expires) for number, expires in rows))
+
+    def update_lock(self, conversation_id: Text) -> None:
+        """Drop the conversation's expired tickets."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= time.time())
+            )
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(tickets.delete().where(tickets.c.number == ticket_number))
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove this message's ticket; the others belong to messages still waiting."""
+        self.finish_serving(conversation_id, ticket_number)
+
+    def delete_lock(self, conversation_id: Text) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(tickets.delete().where(tickets.c.conversation_id == conversation_id))
+
+    def save_lock(self, lock: TicketLock) -> None:
+        """Not used: tickets are only added by `issue_ticket` and removed one by one."""
+        raise NotImplementedError("SQLLockStore stores tickets one by one, never a whole lock")
