@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from typing import Any, Optional, Text
+from typing import Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from stores.engine import create_engine
 
 _metadata = sa.MetaData()
 tickets = sa.Table(
@@ -32,23 +34,11 @@ tickets = sa.Table(
 )
 
 
-def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-
 class SQLLockStore(LockStore):
     """Ticket locks as rows of the database named by `DATABASE_URL`."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, url: Optional[Text] = None) -> None:
-        url = url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db"
-        if url.startswith("sqlite"):
-            self.engine = sa.create_engine(
-                url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False, "timeout": 30}
-            )
-            sa.event.listen(self.engine, "connect", _sqlite_wal)
-        else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        self.engine = create_engine(url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db")
         _metadata.create_all(self.engine, checkfirst=True)
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:

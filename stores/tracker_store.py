@@ -22,17 +22,12 @@ from dataclasses import dataclass
 from typing import Any, Optional, Text
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-
-def _sqlite_wal_normal(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+from stores.engine import create_engine
 
 
 @dataclass
@@ -53,13 +48,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.max_cached = int(max_cached)
         self._known: "OrderedDict[Text, _Known]" = OrderedDict()
         if self.engine.dialect.name == "sqlite":
-            # Pooled connections instead of a new one per query, and WAL with
-            # synchronous=NORMAL: a commit survives a crash of the server without
-            # waiting for the disk (only a power loss may lose the latest turns).
-            self.engine = sa.create_engine(
-                self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False}
-            )
-            sa_event.listen(self.engine, "connect", _sqlite_wal_normal)
+            # Pooled connections instead of a new one per query (Rasa's default
+            # for SQLite), in WAL mode (stores/engine.py).
+            self.engine = create_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _last_event_id(self, session: Any, sender_id: Text) -> Optional[int]:
