@@ -5,12 +5,14 @@ events of the session, deserialises them and replays them, then counts the
 stored events again to know which ones to insert. That is about a third of the
 Rasa server's CPU per turn in this assistant (README: Benchmarks).
 
-This store keeps the tracker it saved last, with how many of its events and which
-last event id are in the database. The next turn gets that same tracker back
-after a one-row query confirms the conversation's last event id is still the
-one it wrote (so a turn served by another Rasa server, or a change through the
-HTTP API, sends it back to the database), and the save inserts only the events
-added since. The database stays the source of truth; a restart loses nothing.
+This store keeps the tracker it saved last, with the id of its last event in
+the database. The next turn gets that same tracker back, brought up to date
+with the events stored after that id (usually none: one query that returns no
+rows). Events are only ever appended, so events written meanwhile by another
+Rasa process or server, or through the HTTP API, are replayed onto it exactly
+as a full read would; a new session among them sends the turn back to a full
+read of the latest session, as Rasa does. The save inserts only the events added
+since. The database stays the source of truth; a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ import itertools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Optional, Text
+from typing import Any, List, Optional, Text
 
-import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from stores.engine import create_engine
@@ -53,22 +54,26 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.engine = create_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _last_event_id(self, session: Any, sender_id: Text) -> Optional[int]:
-        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+    def _stored_after(self, session: Any, sender_id: Text, event_id: Optional[int]) -> List[Any]:
+        query = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
+        if event_id is not None:
+            query = query.filter(self.SQLEvent.id > event_id)
+        return query.order_by(self.SQLEvent.id).all()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The latest session's tracker: the one kept in memory if still current."""
+        """The latest session's tracker: the one kept in memory plus any events stored since."""
         known = self._known.get(sender_id)
         with self.session_scope() as session:
-            if (
-                known is not None
-                and not known.lent
-                and len(known.tracker.events) == known.stored_events
-                and self._last_event_id(session, sender_id) == known.last_event_id
-            ):
-                known.lent = True
-                self._known.move_to_end(sender_id)
-                return known.tracker
+            if known is not None and not known.lent and len(known.tracker.events) == known.stored_events:
+                newer = self._stored_after(session, sender_id, known.last_event_id)
+                if not any(row.type_name == SessionStarted.type_name for row in newer):
+                    for event in deserialise_events([json.loads(row.data) for row in newer]):
+                        known.tracker.update(event)
+                    if newer:
+                        known.stored_events, known.last_event_id = len(known.tracker.events), newer[-1].id
+                    known.lent = True
+                    self._known.move_to_end(sender_id)
+                    return known.tracker
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows or not self.domain:
             self._known.pop(sender_id, None)
