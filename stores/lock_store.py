@@ -39,7 +39,11 @@ class SQLLockStore(LockStore):
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, url: Optional[Text] = None) -> None:
         self.engine = create_engine(url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db")
-        _metadata.create_all(self.engine, checkfirst=True)
+        try:
+            _metadata.create_all(self.engine, checkfirst=True)
+        except sa.exc.DatabaseError:  # another worker created it at the same moment
+            if not sa.inspect(self.engine).has_table(tickets.name):
+                raise
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """A new ticket for the conversation (its expired tickets are dropped on the way)."""
