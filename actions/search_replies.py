@@ -68,7 +68,8 @@ def car_card(car: CarInfo, number: Optional[int] = None) -> str:
     head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
     lines = [f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
     if car.body:
-        lines.append(f"📏 {BODY_LABELS[car.body].capitalize()}")
+        label = BODY_LABELS[car.body]
+        lines.append(f"📏 {label[0].upper()}{label[1:]}")  # "SUV" stays "SUV", "sedán" becomes "Sedán"
     lines.append(features_line(car))
     return "\n".join(line for line in lines if line)
 

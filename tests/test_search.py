@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actions import catalog_index, db, embeddings, search, search_filters, search_names
+from actions import catalog_index, db, embeddings, search, search_filters, search_names, search_replies
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -342,3 +342,10 @@ def test_descriptions_encoded_in_batches_keep_their_order():
     together = catalog_index.encode(texts, batch_size=2)
     for text, vector in zip(texts, together):
         assert float(np.dot(vector, catalog_index.encode([text])[0])) > 0.999
+
+
+def test_a_card_writes_the_body_type_as_spanish_writes_it(index):
+    """'SUV' keeps its capitals in a results card; 'sedán' starts with one."""
+    cards = {car.body: search_replies.car_card(car) for car in index.cars}
+    assert "📏 SUV" in cards["suv"]
+    assert "📏 Sedán" in cards["sedan"]
