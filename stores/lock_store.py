@@ -34,6 +34,11 @@ tickets = sa.Table(
 )
 
 
+def _expired(conversation_id: Text, now: float) -> sa.sql.Delete:
+    """Deletes the conversation's tickets that expired by `now`."""
+    return tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= now)
+
+
 class SQLLockStore(LockStore):
     """Ticket locks as rows of the database named by `DATABASE_URL`."""
 
@@ -49,9 +54,7 @@ class SQLLockStore(LockStore):
         """A new ticket for the conversation (its expired tickets are dropped on the way)."""
         now = time.time()
         with self.engine.begin() as connection:
-            connection.execute(
-                tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= now)
-            )
+            connection.execute(_expired(conversation_id, now))
             result = connection.execute(
                 tickets.insert().values(conversation_id=conversation_id, expires=now + lock_lifetime)
             )
@@ -72,9 +75,7 @@ class SQLLockStore(LockStore):
     def update_lock(self, conversation_id: Text) -> None:
         """Drop the conversation's expired tickets."""
         with self.engine.begin() as connection:
-            connection.execute(
-                tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= time.time())
-            )
+            connection.execute(_expired(conversation_id, time.time()))
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
         with self.engine.begin() as connection:

@@ -37,7 +37,7 @@ class _Known:
 
     tracker: DialogueStateTracker
     stored_events: int  # how many of tracker.events are in the database
-    last_event_id: Optional[int]
+    last_event_id: int  # id of its last event in the database
     lent: bool = False  # handed to a turn that has not saved it yet
 
 
@@ -54,11 +54,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.engine = create_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _stored_after(self, session: Any, sender_id: Text, event_id: Optional[int]) -> List[Any]:
-        query = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
-        if event_id is not None:
-            query = query.filter(self.SQLEvent.id > event_id)
-        return query.order_by(self.SQLEvent.id).all()
+    def _stored_after(self, session: Any, sender_id: Text, event_id: int) -> List[Any]:
+        return (
+            session.query(self.SQLEvent)
+            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > event_id)
+            .order_by(self.SQLEvent.id)
+            .all()
+        )
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the one kept in memory plus any events stored since."""
