@@ -143,10 +143,16 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@lru_cache(maxsize=None)
+def _sessions(engine: Engine) -> sessionmaker:
+    """One session factory per engine (each sessionmaker builds a new Session class)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: Optional[str] = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
-    session = sessionmaker(get_engine(url), expire_on_commit=False)()
+    session = _sessions(get_engine(url))()
     try:
         yield session
         session.commit()
