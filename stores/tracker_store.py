@@ -21,8 +21,9 @@ import itertools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, deserialise_events
@@ -54,28 +55,30 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.engine = create_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _stored_after(self, session: Any, sender_id: Text, event_id: int) -> List[Any]:
-        return (
-            session.query(self.SQLEvent)
-            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > event_id)
-            .order_by(self.SQLEvent.id)
-            .all()
-        )
+    def _stored_after(self, connection: Any, sender_id: Text, event_id: int) -> List[Any]:
+        """This conversation's events stored after `event_id` (id, type_name, data), in order."""
+        table = self.SQLEvent.__table__
+        return connection.execute(
+            select(table.c.id, table.c.type_name, table.c.data)
+            .where(table.c.sender_id == sender_id, table.c.id > event_id)
+            .order_by(table.c.id)
+        ).all()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the one kept in memory plus any events stored since."""
         known = self._known.get(sender_id)
+        if known is not None and not known.lent and len(known.tracker.events) == known.stored_events:
+            with self.engine.connect() as connection:
+                newer = self._stored_after(connection, sender_id, known.last_event_id)
+            if not any(row.type_name == SessionStarted.type_name for row in newer):
+                for event in deserialise_events([json.loads(row.data) for row in newer]):
+                    known.tracker.update(event)
+                if newer:
+                    known.stored_events, known.last_event_id = len(known.tracker.events), newer[-1].id
+                known.lent = True
+                self._known.move_to_end(sender_id)
+                return known.tracker
         with self.session_scope() as session:
-            if known is not None and not known.lent and len(known.tracker.events) == known.stored_events:
-                newer = self._stored_after(session, sender_id, known.last_event_id)
-                if not any(row.type_name == SessionStarted.type_name for row in newer):
-                    for event in deserialise_events([json.loads(row.data) for row in newer]):
-                        known.tracker.update(event)
-                    if newer:
-                        known.stored_events, known.last_event_id = len(known.tracker.events), newer[-1].id
-                    known.lent = True
-                    self._known.move_to_end(sender_id)
-                    return known.tracker
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows or not self.domain:
             self._known.pop(sender_id, None)
@@ -94,28 +97,30 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, known.stored_events, None))
-        with self.session_scope() as session:
-            rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()
-            last_event_id = rows[-1].id if rows else known.last_event_id
-            session.commit()
+        last_event_id = known.last_event_id
+        insert = self.SQLEvent.__table__.insert()
+        with self.engine.begin() as connection:
+            for event in new_events:
+                result = connection.execute(insert, self._row(sender_id, event))
+                last_event_id = result.inserted_primary_key[0]
         if known.stored_events and any(isinstance(event, SessionStarted) for event in new_events):
             # A new session began: the next turn reads only that session, as Rasa does.
             self._known.pop(sender_id, None)
             return
         self._remember(sender_id, _Known(tracker, len(tracker.events), last_event_id))
 
-    def _row(self, sender_id: Text, event: Any) -> Any:
+    @staticmethod
+    def _row(sender_id: Text, event: Any) -> Dict[Text, Any]:
+        """The columns of an event's row, as Rasa's `SQLTrackerStore.save` fills them."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _remember(self, sender_id: Text, known: _Known) -> None:
         self._known[sender_id] = known
