@@ -1,8 +1,9 @@
 """MSAT: the 1-5 satisfaction score asked when the customer closes the conversation.
 
 Plain Python (parse a score, store it, pick the thanks) and a thin Rasa layer:
-the form `feedback_form` with its single slot `msat_score`, and the actions that
-ask, save and answer the offer of a human follow-up after a low score.
+the form `feedback_form` with its single slot `msat_score` (its validation asks
+the question), and the actions that save the score and answer the offer of a
+human follow-up after a low score.
 
 Settings (environment):
     MSAT_COOLDOWN_HOURS  24  (a sender who rated within this time is not asked again)
@@ -178,6 +179,22 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"msat_score": text}
         return {}
 
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        """Asks for the score itself: the original's question when the survey opens, a
+        shorter reminder of the scale after an answer that was not a score.
+
+        Rasa lets the validation action ask (no `action_ask_msat_score` to call).
+        """
+        if "requested_slot" in tracker.slots_to_validate():
+            return None  # validate_msat_score ended the survey (a "no", or too many tries)
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        if missing:
+            dispatcher.utter_message(text=ASK if _tries(tracker) == 0 else ASK_AGAIN)
+        return SlotSet("requested_slot", missing)
+
     def validate_msat_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -191,19 +208,6 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"msat_score": None, "requested_slot": None}
         dispatcher.utter_message(text=INVALID)
         return {"msat_score": None}
-
-
-class ActionAskMsatScore(Action):
-    """The original's question first; a shorter reminder of the scale after a bad answer."""
-
-    def name(self) -> Text:
-        return "action_ask_msat_score"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        dispatcher.utter_message(text=ASK if _tries(tracker) == 0 else ASK_AGAIN)
-        return []
 
 
 class ActionSaveRating(Action):

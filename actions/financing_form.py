@@ -30,6 +30,7 @@ DOWN = "financing_down_payment"
 DOWN_PCT = "financing_down_pct"
 TERM = "financing_term"
 RATE = "financing_rate"
+FORM = "financing_form"
 ASKED = (PRICE, DOWN)  # the form asks for these until they are valid
 _EXPECTING = {PRICE: financing.PRICE, DOWN: financing.DOWN, TERM: financing.TERM, RATE: financing.RATE}
 
@@ -65,6 +66,30 @@ def _fresh_message(tracker: Tracker) -> bool:
     return False
 
 
+def _opened_now(tracker: Tracker) -> bool:
+    """True when the form opens on the latest message (its activation follows the message)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
+            return True
+    return False
+
+
+def _fresh_start(tracker: Tracker) -> Dict[Text, Any]:
+    """The slots a new financing request ("¿cuánto sería la mensualidad?") clears as it opens the form.
+
+    Changes (intent `inform_financing`) and messages to the open form keep what was agreed.
+    """
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent != "ask_financing" or not _opened_now(tracker):
+        return {}
+    cleared: Dict[Text, Any] = {TERM: None, RATE: None, REQUESTED_SLOT: None}
+    if tracker.get_slot("car_in_focus"):
+        cleared[PRICE] = None  # extract_financing_price then takes the car's price
+    return cleared
+
+
 # One form run reads the same message once per slot: parse it once.
 _parse_message = lru_cache(maxsize=256)(financing.parse_message)
 
@@ -81,6 +106,15 @@ class ValidateFinancingForm(FormValidationAction):
 
     def name(self) -> Text:
         return "validate_financing_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """A new request opens the form afresh: term and rate back to their defaults, the
+        price of the car in focus, no question left waiting; then the usual validation.
+        """
+        fresh = _fresh_start(tracker)
+        tracker.slots.update(fresh)
+        events = await super().run(dispatcher, tracker, domain)
+        return [SlotSet(slot, value) for slot, value in fresh.items()] + events
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -211,20 +245,6 @@ def _acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     if taken:
         listed = " y ".join([", ".join(taken[:-1]), taken[-1]] if len(taken) > 1 else taken)
         dispatcher.utter_message(text=f"Anotado: {listed} ✅")
-
-
-class ActionStartFinancing(Action):
-    """A new financing request: default term and rate, and the price of the car in focus."""
-
-    def name(self) -> Text:
-        return "action_start_financing"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        # requested_slot too: a form left waiting for a term must not keep waiting
-        events: List[EventType] = [SlotSet(TERM, None), SlotSet(RATE, None), SlotSet(REQUESTED_SLOT, None)]
-        if tracker.get_slot("car_in_focus"):
-            events.append(SlotSet(PRICE, None))  # the form takes the price of the car in focus
-        return events
 
 
 class ActionAskFinancingDownPayment(Action):

@@ -78,6 +78,12 @@ def test_term_correction_mid_form_and_a_new_rate_afterwards(servers):
     assert "*$6,228*" in reply  # 280 x 22.2444 = 6,228.4
     assert slots(servers, sender)["financing_rate"] == 12
 
+    # a new request starts again from the default rate and all the terms
+    reply = servers.say_text(sender, "calcula el financiamiento de un auto de 350 mil con 20% de enganche")
+    assert "📈 Tasa: 10% anual" in reply
+    assert "*60 meses*: 💵 *$5,949*/mes" in reply and "*36 meses*" in reply
+    assert slots(servers, sender)["financing_rate"] is None
+
 
 def test_the_car_in_focus_gives_the_price(servers, versa):
     sender = "fin-car"
