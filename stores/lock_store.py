@@ -8,14 +8,22 @@ them in a `rasa_lock_tickets` table of `DATABASE_URL` instead, one row per
 ticket: taking a ticket is a single INSERT (the row id is the ticket number) and
 finishing is a DELETE of that row, so no two processes ever rewrite the same
 lock. Select it with `LOCK_STORE_TYPE=stores.lock_store.SQLLockStore`.
+
+Processes that share a machine also share its cores. A turn is CPU work, so
+turns handled side by side only slow each other down, the longest ones (a form
+and two custom actions) the most. Each process therefore works on at most
+`TURNS_AT_ONCE` messages (default 2) at once; the others wait in arrival order
+(README: Benchmarks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections import deque
-from typing import Optional, Text
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.lock import Ticket, TicketLock
@@ -42,13 +50,26 @@ def _expired(conversation_id: Text, now: float) -> sa.sql.Delete:
 class SQLLockStore(LockStore):
     """Ticket locks as rows of the database named by `DATABASE_URL`."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, url: Optional[Text] = None) -> None:
+    def __init__(
+        self,
+        endpoint_config: Optional[EndpointConfig] = None,
+        url: Optional[Text] = None,
+        turns_at_once: Optional[int] = None,
+    ) -> None:
         self.engine = create_engine(url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db")
+        self._turns = asyncio.Semaphore(turns_at_once or int(os.environ.get("TURNS_AT_ONCE") or 2))
         try:
             _metadata.create_all(self.engine, checkfirst=True)
         except sa.exc.DatabaseError:  # another worker created it at the same moment
             if not sa.inspect(self.engine).has_table(tickets.name):
                 raise
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: Text, *args: Any, **kwargs: Any) -> AsyncIterator[TicketLock]:
+        """The conversation's lock, then one of this process's `TURNS_AT_ONCE` places."""
+        async with super().lock(conversation_id, *args, **kwargs) as ticket_lock:
+            async with self._turns:
+                yield ticket_lock
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """A new ticket for the conversation (its expired tickets are dropped on the way)."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.servers import Servers
+from tests.servers import ROOT, Servers
 
 
 def test_action_server_answers_health(servers):
@@ -124,3 +126,38 @@ def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, 
         assert any(event.get("name") == "action_listen" for event in turns[previous:current])
     with create_engine(database_url).connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0
+
+
+# Six conversations' messages arrive at once at one process; prints how many were worked on together.
+_MOST_AT_ONCE = """
+import asyncio, sys
+from stores.lock_store import SQLLockStore
+
+store = SQLLockStore(url=sys.argv[1], turns_at_once=int(sys.argv[2]))
+inside = most = 0
+
+async def turn(conversation_id):
+    global inside, most
+    async with store.lock(conversation_id):
+        inside += 1
+        most = max(most, inside)
+        await asyncio.sleep(0.05)
+        inside -= 1
+
+async def main():
+    await asyncio.gather(*(turn(f"conversation-{i}") for i in range(6)))
+
+asyncio.run(main())
+print(most)
+"""
+
+
+@pytest.mark.parametrize("turns_at_once", [1, 2])
+def test_sql_lock_store_works_on_at_most_turns_at_once_messages_per_process(tmp_path, turns_at_once):
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", _MOST_AT_ONCE,
+         f"sqlite:///{tmp_path / 'locks.db'}", str(turns_at_once)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == turns_at_once
