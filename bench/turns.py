@@ -102,6 +102,15 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def reference_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop: this machine's speed drifts, so figures
+    are comparable only between runs with similar reference times."""
+    start = time.process_time()
+    for _ in range(10_000_000):
+        pass
+    return time.process_time() - start
+
+
 def report(label: str, latencies: List[float], errors: List[str], elapsed: float) -> None:
     print(
         f"{label:<22} turns={len(latencies):>5}  "
@@ -138,6 +147,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         print(f"Conversation of {len(CONVERSATION)} turns against {url}"
               + (f" ({args.workers} Rasa worker processes)" if servers else ""))
+        print(f"Machine speed reference: {reference_seconds():.2f} s (10M-iteration Python loop)")
         play(url, 1, [], [])  # warm-up
         for label, users, rounds in (("1 user", 1, args.rounds * 4),
                                      (f"{args.users} concurrent users", args.users, args.rounds)):
@@ -148,6 +158,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 rasa_cpu = (cpu_seconds(servers.rasa.pid) - before[0]) / len(latencies) * 1000
                 actions_cpu = (cpu_seconds(servers.actions.pid) - before[1]) / len(latencies) * 1000
                 print(f"{'':<22} CPU per turn: Rasa server {rasa_cpu:.1f} ms, action server {actions_cpu:.1f} ms")
+        print(f"Machine speed reference: {reference_seconds():.2f} s (after)")
     finally:
         if servers:
             servers.stop()
