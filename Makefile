@@ -31,7 +31,7 @@ SAMPLE_CATALOG := catalog/sample_catalog.csv
 TRAINING_FILES := config.yml $(shell find domain data -name '*.yml' 2>/dev/null)
 
 export DATABASE_URL ?= sqlite:///var/kavak.db
-export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export LOCK_STORE_TYPE ?= in_memory
 # Rasa server processes (Rasa's own variable); above 1 needs a shared lock store.
 export SANIC_WORKERS ?= 1
