@@ -24,6 +24,7 @@ from actions.appointment_times import (
     Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when,
 )
 from actions.db import Car, session_scope
+from actions.form_events import since_opened
 from actions.formatting import format_price
 
 FORM = "appointment_form"
@@ -65,13 +66,10 @@ def _slot_time(value: Optional[time]) -> Optional[str]:
 
 def _first_ask(tracker: Tracker, slot: str) -> bool:
     """True when the form asks for `slot` for the first time since it started."""
-    asked = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "active_loop" and event.get("name") == FORM:
-            break
-        asked += event.get("event") == "slot" and event.get("name") == "requested_slot" and (
-            event.get("value") == slot
-        )
+    asked = sum(
+        event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value") == slot
+        for event in since_opened(tracker, FORM)
+    )
     return asked <= 1
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.db import Rating, session_scope
+from actions.form_events import since_opened
 from actions.parsing import normalize
 from actions.report import topics_of
 
@@ -143,12 +144,7 @@ def _cooldown_hours() -> float:
 
 def _tries(tracker: Tracker) -> int:
     """User messages since the survey started."""
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "active_loop" and event.get("name") == FORM:
-            break
-        count += event.get("event") == "user"
-    return count
+    return sum(event.get("event") == "user" for event in since_opened(tracker, FORM))
 
 
 class ValidateFeedbackForm(FormValidationAction):

@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import financing
 from actions.db import Car, session_scope
+from actions.form_events import since_opened
 from actions.formatting import car_name, format_price, split_message
 
 PRICE = "financing_price"
@@ -66,23 +67,14 @@ def _fresh_message(tracker: Tracker) -> bool:
     return False
 
 
-def _opened_now(tracker: Tracker) -> bool:
-    """True when the form opens on the latest message (its activation follows the message)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "active_loop" and event.get("name") == FORM:
-            return True
-    return False
-
-
 def _fresh_start(tracker: Tracker) -> Dict[Text, Any]:
     """The slots a new financing request ("¿cuánto sería la mensualidad?") clears as it opens the form.
 
     Changes (intent `inform_financing`) and messages to the open form keep what was agreed.
     """
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent != "ask_financing" or not _opened_now(tracker):
+    opened_now = not any(event.get("event") == "user" for event in since_opened(tracker, FORM))
+    if intent != "ask_financing" or not opened_now:
         return {}
     cleared: Dict[Text, Any] = {TERM: None, RATE: None, REQUESTED_SLOT: None}
     if tracker.get_slot("car_in_focus"):
