@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, deserialise_events
@@ -98,11 +98,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, known.stored_events, None))
         last_event_id = known.last_event_id
-        insert = self.SQLEvent.__table__.insert()
-        with self.engine.begin() as connection:
-            for event in new_events:
-                result = connection.execute(insert, self._row(sender_id, event))
-                last_event_id = result.inserted_primary_key[0]
+        if new_events:
+            table = self.SQLEvent.__table__
+            with self.engine.begin() as connection:
+                connection.execute(table.insert(), [self._row(sender_id, event) for event in new_events])
+                # The conversation's lock keeps its other writers out until this turn ends.
+                last_event_id = connection.execute(
+                    select(func.max(table.c.id)).where(table.c.sender_id == sender_id)
+                ).scalar_one()
         if known.stored_events and any(isinstance(event, SessionStarted) for event in new_events):
             # A new session began: the next turn reads only that session, as Rasa does.
             self._known.pop(sender_id, None)
