@@ -72,12 +72,10 @@ class SQLLockStore(LockStore):
                 yield ticket_lock
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """A new ticket for the conversation (its expired tickets are dropped on the way)."""
-        now = time.time()
+        """A new ticket for the conversation."""
         with self.engine.begin() as connection:
-            connection.execute(_expired(conversation_id, now))
             result = connection.execute(
-                tickets.insert().values(conversation_id=conversation_id, expires=now + lock_lifetime)
+                tickets.insert().values(conversation_id=conversation_id, expires=time.time() + lock_lifetime)
             )
             return int(result.inserted_primary_key[0])
 
@@ -99,8 +97,14 @@ class SQLLockStore(LockStore):
             connection.execute(_expired(conversation_id, time.time()))
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove the ticket, and the conversation's expired ones (left by a crashed process)."""
         with self.engine.begin() as connection:
-            connection.execute(tickets.delete().where(tickets.c.number == ticket_number))
+            connection.execute(
+                tickets.delete().where(
+                    (tickets.c.number == ticket_number)
+                    | ((tickets.c.conversation_id == conversation_id) & (tickets.c.expires <= time.time()))
+                )
+            )
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove this message's ticket; the others belong to messages still waiting."""

@@ -161,3 +161,34 @@ def test_sql_lock_store_works_on_at_most_turns_at_once_messages_per_process(tmp_
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) == turns_at_once
+
+
+# A ticket left by a process that crashed mid-turn has expired: the next message goes ahead,
+# and the end of its turn removes both tickets. Prints the tickets left.
+_CRASHED_TICKET = """
+import asyncio, sys, time
+import sqlalchemy as sa
+from stores.lock_store import SQLLockStore, tickets
+
+store = SQLLockStore(url=sys.argv[1])
+with store.engine.begin() as connection:
+    connection.execute(tickets.insert().values(conversation_id="c", expires=time.time() - 1))
+    connection.execute(tickets.insert().values(conversation_id="other", expires=time.time() + 60))
+
+async def main():
+    async with store.lock("c", wait_time_in_seconds=5):
+        pass
+
+asyncio.run(asyncio.wait_for(main(), 2))
+with store.engine.connect() as connection:
+    print(sorted(row.conversation_id for row in connection.execute(sa.select(tickets))))
+"""
+
+
+def test_sql_lock_store_goes_past_and_removes_a_crashed_process_ticket(tmp_path):
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", _CRASHED_TICKET, f"sqlite:///{tmp_path / 'locks.db'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "['other']"
