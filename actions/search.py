@@ -178,7 +178,10 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
     if results.cars:
         ids = [c.stock_id for c in results.cars]
         text = format_results(results.cars, results.total, filters, already_shown=len(shown))
-        return Reply(text, {"search_filters": filters, "search_shown": shown + ids, "search_page": ids, "search_relax": None})
+        slots = {"search_filters": filters, "search_shown": shown + ids, "search_page": ids, "search_relax": None}
+        if results.total == 1:  # the only match: "¿tiene bluetooth?" or "agenda una cita" mean this one
+            slots["car_in_focus"] = ids[0]
+        return Reply(text, slots)
     criteria = describe_filters(filters)
     if shown and results.total:
         text = f"Ya te mostré los {results.total} autos que encontré ({criteria}). "

@@ -296,6 +296,29 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
     assert state["customer_name"] == "Juan Pérez"
 
 
+def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, database_url):
+    """"quiero ver el sentra" searches; its only match is the car the visit is for, and
+    "me das cita el <día>" keeps the day, so the form only asks the time and the name."""
+    sender = "whatsapp:+5215511110009"
+    day = visit_day()
+    weekday = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"][day.weekday()]
+
+    reply = servers.say_text(sender, "quiero ver el sentra")
+    assert "Encontré *1* auto" in reply and "Nissan Sentra" in reply
+    focus = slots(servers, sender)["car_in_focus"]
+    assert focus
+
+    reply = servers.say_text(sender, f"me das cita el {weekday}")
+    assert "¿Qué auto" not in reply
+    assert f"¿A qué hora te acomoda el {weekday} {day.day} de {MONTHS[day.month - 1]}?" in reply
+
+    assert "nombre completo" in servers.say_text(sender, "a las 11")
+    reply = servers.say_text(sender, "Juan Pérez")
+    assert "Tu cita ha sido agendada" in reply and "🚗 Auto: Nissan Sentra" in reply
+    [row] = appointments_of(database_url, sender)
+    assert (row.stock_id, row.status) == (focus, BOOKED)
+
+
 def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
     car = new_car(database_url, make="Dodge", model="Attitude", year=2019)
     older = new_car(database_url, make="Dodge", model="Attitude", year=2017)
