@@ -44,7 +44,8 @@ LEXICAL_WEIGHT = 0.3
 _STOPWORDS = set(
     "a al algo con como cual cuales cuando cuanto cuantos de del donde el en es esta este "
     "hay la las le lo los me mi mis no o para pero por puedo que se si sin son su sus te "
-    "tengo tiene tienen tu tus un una unos y ya yo kavak auto autos carro coche".split()
+    "tengo tiene tienen tu tus un una unos y ya yo kavak auto autos carro coche "
+    "quiero quisiera gustaria ver verlo verla mas menos".split()
 )
 
 
