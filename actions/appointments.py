@@ -23,9 +23,11 @@ from actions.appointment_store import (
 from actions.appointment_times import (
     Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when,
 )
+from actions.catalog_index import catalog
 from actions.db import Car, session_scope
 from actions.form_events import since_opened
 from actions.formatting import format_price
+from actions.search_references import resolve_cars
 
 FORM = "appointment_form"
 # Intents taken as an answer to the form's question even when nothing in them parses
@@ -187,6 +189,11 @@ class ValidateAppointmentForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         text = str(value or "")
+        page = tracker.get_slot("search_page") or []
+        if page:  # "la primera", "el 2": a car of the list just shown
+            pointed = resolve_cars(text, catalog(), page=page).cars
+            if pointed and pointed[0].stock_id in page:
+                return {"car_in_focus": pointed[0].stock_id}
         with session_scope() as session:
             car = session.get(Car, text.strip())
             if car is not None and car.available:

@@ -319,6 +319,17 @@ def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, data
     assert (row.stock_id, row.status) == (focus, BOOKED)
 
 
+def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers):
+    """After a list, "la quiero ver" asks which car and "la segunda" is the second one."""
+    sender = "whatsapp:+5215511110010"
+    assert "Encontré" in servers.say_text(sender, "tienen camionetas?")
+    second = slots(servers, sender)["search_page"][1]
+    assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "la quiero ver")
+    reply = servers.say_text(sender, "la segunda")
+    assert "para agendar tu cita para ver el" in reply and "¿Qué día te gustaría visitarnos?" in reply
+    assert slots(servers, sender)["car_in_focus"] == second
+
+
 def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
     car = new_car(database_url, make="Dodge", model="Attitude", year=2019)
     older = new_car(database_url, make="Dodge", model="Attitude", year=2017)
