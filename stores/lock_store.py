@@ -42,9 +42,9 @@ tickets = sa.Table(
 )
 
 
-def _expired(conversation_id: Text, now: float) -> sa.sql.Delete:
-    """Deletes the conversation's tickets that expired by `now`."""
-    return tickets.delete().where(tickets.c.conversation_id == conversation_id, tickets.c.expires <= now)
+def _expired(conversation_id: Text) -> sa.sql.ColumnElement:
+    """The conversation's tickets that have expired by now."""
+    return (tickets.c.conversation_id == conversation_id) & (tickets.c.expires <= time.time())
 
 
 class SQLLockStore(LockStore):
@@ -94,16 +94,13 @@ class SQLLockStore(LockStore):
     def update_lock(self, conversation_id: Text) -> None:
         """Drop the conversation's expired tickets."""
         with self.engine.begin() as connection:
-            connection.execute(_expired(conversation_id, time.time()))
+            connection.execute(tickets.delete().where(_expired(conversation_id)))
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove the ticket, and the conversation's expired ones (left by a crashed process)."""
         with self.engine.begin() as connection:
             connection.execute(
-                tickets.delete().where(
-                    (tickets.c.number == ticket_number)
-                    | ((tickets.c.conversation_id == conversation_id) & (tickets.c.expires <= time.time()))
-                )
+                tickets.delete().where((tickets.c.number == ticket_number) | _expired(conversation_id))
             )
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
