@@ -17,7 +17,7 @@ from actions.appointment_store import (
     find_cars, pick, upcoming,
 )
 from actions.appointment_times import (
-    MONTHS, Settings, changes_date, check_day, check_time, parse_hours, parse_when,
+    MONTHS, WEEKDAYS, Settings, changes_date, check_day, check_time, parse_hours, parse_when,
 )
 from actions.db import Appointment, Car, session_scope
 
@@ -301,7 +301,7 @@ def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, data
     "me das cita el <día>" keeps the day, so the form only asks the time and the name."""
     sender = "whatsapp:+5215511110009"
     day = visit_day()
-    weekday = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"][day.weekday()]
+    weekday = WEEKDAYS[day.weekday()]
 
     reply = servers.say_text(sender, "quiero ver el sentra")
     assert "Encontré *1* auto" in reply and "Nissan Sentra" in reply

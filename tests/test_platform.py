@@ -128,6 +128,16 @@ def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, 
         assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0
 
 
+def _run_in_rasa_env(script: str, *args: str) -> str:
+    """Run a script with the Rasa server's Python (the stores run there); its last printed line."""
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", script, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
 # Six conversations' messages arrive at once at one process; prints how many were worked on together.
 _MOST_AT_ONCE = """
 import asyncio, sys
@@ -154,13 +164,8 @@ print(most)
 
 @pytest.mark.parametrize("turns_at_once", [1, 2])
 def test_sql_lock_store_works_on_at_most_turns_at_once_messages_per_process(tmp_path, turns_at_once):
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", _MOST_AT_ONCE,
-         f"sqlite:///{tmp_path / 'locks.db'}", str(turns_at_once)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.split()[-1]) == turns_at_once
+    printed = _run_in_rasa_env(_MOST_AT_ONCE, f"sqlite:///{tmp_path / 'locks.db'}", str(turns_at_once))
+    assert int(printed) == turns_at_once
 
 
 # A ticket left by a process that crashed mid-turn has expired: the next message goes ahead,
@@ -186,9 +191,4 @@ with store.engine.connect() as connection:
 
 
 def test_sql_lock_store_goes_past_and_removes_a_crashed_process_ticket(tmp_path):
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", _CRASHED_TICKET, f"sqlite:///{tmp_path / 'locks.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[-2] == "['other']"
+    assert _run_in_rasa_env(_CRASHED_TICKET, f"sqlite:///{tmp_path / 'locks.db'}") == "['other']"
