@@ -20,8 +20,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import urlencode
 
-import requests
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
-from turns import CONVERSATION, play, report, run  # noqa: E402  (bench/ is on sys.path)
+from turns import CONVERSATION, Connection, play, report, run  # noqa: E402  (bench/ is on sys.path)
 
 TOKEN = "bench-auth-token"
 PATH = "/webhooks/twilio/webhook"
@@ -41,39 +41,42 @@ def form(sender: str, body: str, sid: Optional[str] = None) -> Dict[str, str]:
             "Body": body, "NumMedia": "0", "ProfileName": "Bench", "AccountSid": "AC" + "0" * 32}
 
 
-def post(session: requests.Session, url: str, data: Dict[str, str], token: str = TOKEN) -> requests.Response:
+def post(connection: Connection, url: str, data: Dict[str, str], token: str = TOKEN) -> Tuple[int, bytes]:
+    """A webhook signed with `token` as Twilio signs it; status and body."""
     signature = RequestValidator(token).compute_signature(url + PATH, data)
-    return session.post(url + PATH, data=data, headers={"X-Twilio-Signature": signature}, timeout=30)
+    return connection.post(PATH, urlencode(data).encode(), "application/x-www-form-urlencoded",
+                           {"X-Twilio-Signature": signature})
 
 
 def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
     """The conversation `rounds` times as new WhatsApp customers, each turn a signed webhook."""
-    session = requests.Session()
+    connection = Connection(url)
     for _ in range(rounds):
         sender = f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}"
         for message in CONVERSATION:
             start = time.perf_counter()
             try:
-                response = post(session, url, form(sender, message))
-                response.raise_for_status()
-                if not ET.fromstring(response.content).findall("Message"):
+                status, reply = post(connection, url, form(sender, message))
+                if status != 200:
+                    errors.append(f"status {status} for {message!r}")
+                elif not ET.fromstring(reply).findall("Message"):
                     errors.append(f"no reply to {message!r}")
-            except (requests.RequestException, ET.ParseError) as error:
-                errors.append(str(error))
+            except (*Connection.ERRORS, ET.ParseError) as error:
+                errors.append(repr(error))
             latencies.append((time.perf_counter() - start) * 1000)
 
 
 def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> Tuple[List[float], List[str], float]:
     """`count` retries of one MessageSid (token=TOKEN) or forged requests (another token)."""
-    session = requests.Session()
+    connection = Connection(url)
     data = form("whatsapp:+5215500000000", "Hola")
-    post(session, url, data)
+    post(connection, url, data)
     latencies: List[float] = []
     errors: List[str] = []
     start = time.perf_counter()
     for _ in range(count):
         begin = time.perf_counter()
-        status = post(session, url, data, token).status_code
+        status, _ = post(connection, url, data, token)
         latencies.append((time.perf_counter() - begin) * 1000)
         if status != expect:
             errors.append(f"status {status}")
