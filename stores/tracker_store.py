@@ -12,7 +12,9 @@ rows). Events are only ever appended, so events written meanwhile by another
 Rasa process or server, or through the HTTP API, are replayed onto it exactly
 as a full read would; a new session among them sends the turn back to a full
 read of the latest session, as Rasa does. The save inserts only the events added
-since. The database stays the source of truth; a restart loses nothing.
+since. A conversation with no stored events is remembered as such, so the
+tracker Rasa creates for it is kept from its first turn on. The database stays
+the source of truth; a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from stores.engine import create_engine
 class _Known:
     """A tracker as this store last saw it in the database."""
 
-    tracker: DialogueStateTracker
+    tracker: Optional[DialogueStateTracker]  # None: no events stored yet
     stored_events: int  # how many of tracker.events are in the database
     last_event_id: int  # id of its last event in the database
     lent: bool = False  # handed to a turn that has not saved it yet
@@ -67,7 +69,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the one kept in memory plus any events stored since."""
         known = self._known.get(sender_id)
-        if known is not None and not known.lent and len(known.tracker.events) == known.stored_events:
+        if (
+            known is not None
+            and known.tracker is not None
+            and not known.lent
+            and len(known.tracker.events) == known.stored_events
+        ):
             with self.engine.connect() as connection:
                 newer = self._stored_after(connection, sender_id, known.last_event_id)
             if not any(row.type_name == SessionStarted.type_name for row in newer):
@@ -80,7 +87,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return known.tracker
         with self.session_scope() as session:
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-        if not rows or not self.domain:
+        if not rows:  # a new conversation: Rasa creates its tracker and saves it next
+            self._remember(sender_id, _Known(None, 0, 0))
+            return None
+        if not self.domain:
             self._known.pop(sender_id, None)
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
@@ -91,7 +101,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """Insert the events added since the tracker was retrieved (or Rasa's way for others)."""
         sender_id = tracker.sender_id
         known = self._known.get(sender_id)
-        if known is None or known.tracker is not tracker:
+        if known is None or (known.tracker is not None and known.tracker is not tracker):
             self._known.pop(sender_id, None)
             await super().save(tracker)
             return
