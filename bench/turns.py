@@ -111,11 +111,6 @@ def run(url: str, users: int, rounds: int, player: Callable = play) -> Tuple[Lis
     return latencies, errors, time.perf_counter() - start
 
 
-def children(pid: int) -> List[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as handle:
-        return [int(child) for child in handle.read().split()]
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process and its children (rasa-sdk serves from a child), from /proc."""
     total, pending = 0.0, [pid]
@@ -125,32 +120,11 @@ def cpu_seconds(pid: int) -> float:
             with open(f"/proc/{current}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pending += children(current)
+            with open(f"/proc/{current}/task/{current}/children") as handle:
+                pending += [int(child) for child in handle.read().split()]
         except (OSError, ValueError, IndexError):
             continue
     return total
-
-
-def connections_per_process(port: int, pids: List[int]) -> List[int]:
-    """Established connections to `port` held by each process, from /proc: how the
-    users' kept-alive connections fell on Sanic's worker processes."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as handle:
-            for line in handle.readlines()[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                    inodes.add(f"socket:[{fields[9]}]")
-    counts = []
-    for pid in pids:
-        held = 0
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                held += os.readlink(fd) in inodes
-            except OSError:
-                continue
-        counts.append(held)
-    return counts
 
 
 def reference_seconds() -> float:
@@ -203,14 +177,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         for label, users, rounds in (("1 user", 1, args.rounds * 4),
                                      (f"{args.users} concurrent users", args.users, args.rounds)):
             before = servers and (cpu_seconds(servers.rasa.pid), cpu_seconds(servers.actions.pid))
-            split: List[int] = []
-            if servers and args.workers > 1 and users > 1:  # once every user is connected
-                workers = children(servers.rasa.pid)
-                threading.Timer(3, lambda: split.extend(connections_per_process(servers.rasa_port, workers))).start()
             latencies, errors, elapsed = run(url, users, rounds)
             report(label, latencies, errors, elapsed)
-            if split:
-                print(f"{'':<22} Connections per Rasa worker process: {' / '.join(map(str, split))}")
             if servers:  # where the time goes: CPU per turn of each server
                 rasa_cpu = (cpu_seconds(servers.rasa.pid) - before[0]) / len(latencies) * 1000
                 actions_cpu = (cpu_seconds(servers.actions.pid) - before[1]) / len(latencies) * 1000
