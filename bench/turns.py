@@ -54,7 +54,7 @@ def percentile(values: List[float], pct: float) -> float:
 
 
 class Connection:
-    """One kept-alive HTTP connection to the server.
+    """One kept-alive HTTP connection to the server: one customer's conversation.
 
     The client shares the machine's cores with the servers it measures, so it is
     the standard library's http.client: requests cost 2.3 ms of CPU a turn here,
@@ -78,11 +78,16 @@ class Connection:
             self.http.close()
             raise
 
+    def close(self) -> None:
+        self.http.close()
+
 
 def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
-    """Play the conversation `rounds` times as new users, recording each turn."""
-    connection = Connection(url)
+    """Play the conversation `rounds` times, recording each turn. Each time is a new
+    customer on a new connection, so with several Rasa worker processes (which
+    share one listening socket) the conversations spread over all of them."""
     for _ in range(rounds):
+        connection = Connection(url)
         sender = f"bench-{uuid.uuid4().hex[:12]}"
         for message in CONVERSATION:
             start = time.perf_counter()
@@ -96,6 +101,7 @@ def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> No
             except Connection.ERRORS as error:
                 errors.append(repr(error))
             latencies.append((time.perf_counter() - start) * 1000)
+        connection.close()
 
 
 def run(url: str, users: int, rounds: int, player: Callable = play) -> Tuple[List[float], List[str], float]:

@@ -49,9 +49,10 @@ def post(connection: Connection, url: str, data: Dict[str, str], token: str = TO
 
 
 def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
-    """The conversation `rounds` times as new WhatsApp customers, each turn a signed webhook."""
-    connection = Connection(url)
+    """The conversation `rounds` times as new WhatsApp customers (a new connection each),
+    each turn a signed webhook."""
     for _ in range(rounds):
+        connection = Connection(url)
         sender = f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}"
         for message in CONVERSATION:
             start = time.perf_counter()
@@ -64,6 +65,7 @@ def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[st
             except (*Connection.ERRORS, ET.ParseError) as error:
                 errors.append(repr(error))
             latencies.append((time.perf_counter() - start) * 1000)
+        connection.close()
 
 
 def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> Tuple[List[float], List[str], float]:
