@@ -23,11 +23,10 @@ from actions.appointment_store import (
 from actions.appointment_times import (
     Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when,
 )
-from actions.catalog_index import catalog
 from actions.db import Car, session_scope
 from actions.form_events import since_opened
 from actions.formatting import format_price
-from actions.search_references import resolve_cars
+from actions.search_references import is_list_number, list_position
 
 FORM = "appointment_form"
 # Intents taken as an answer to the form's question even when nothing in them parses
@@ -147,6 +146,8 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
+        if requested == "car_in_focus" and is_list_number(text):
+            return {}  # "el 2" says which car of the list, not the 2nd of the month
         when = parse_when(text, _now_and_settings()[0], requested)
         if requested == "customer_name":
             return {"appointment_date": text} if changes_date(text, when) else {}
@@ -190,12 +191,9 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         text = str(value or "")
         page = tracker.get_slot("search_page") or []
-        if page:  # "la primera", "el 2": a car of the list just shown
-            pointed = resolve_cars(text, catalog(), page=page).cars
-            if pointed and pointed[0].stock_id in page:
-                return {"car_in_focus": pointed[0].stock_id}
+        position = list_position(text, len(page))  # "la primera", "el 2": a car of the list just shown
         with session_scope() as session:
-            car = session.get(Car, text.strip())
+            car = session.get(Car, page[position - 1] if position else text.strip())
             if car is not None and car.available:
                 return {"car_in_focus": car.stock_id}
             if car is not None:
@@ -210,7 +208,8 @@ class ValidateAppointmentForm(FormValidationAction):
                     for i, c in enumerate(matches, 1)
                 ]
                 dispatcher.utter_message(text="Encontré varios:\n" + "\n".join(lines))
-                return {"car_in_focus": None}
+                # The list just shown: "el 2" is its second car.
+                return {"car_in_focus": None, "search_page": [c.stock_id for c in matches]}
         dispatcher.utter_message(text="No encontré ese auto entre los disponibles 🤔")
         return {"car_in_focus": None}
 
@@ -293,7 +292,10 @@ class ActionAskCar(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if _first_ask(tracker, "car_in_focus"):
+        if len(tracker.get_slot("search_page") or []) > 1:  # a list was just shown
+            text = ('¿Cuál te gustaría ver? 🚗 Dime su número en la lista (por ejemplo "el 2"), '
+                    "o la marca y el modelo.")
+        elif _first_ask(tracker, "car_in_focus"):
             text = ("¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
                     '(por ejemplo "Nissan Versa 2021") o su stockId.')
         else:

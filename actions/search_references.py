@@ -21,6 +21,7 @@ _ORDINALS = {
 _ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b")
 _NUMBERED = re.compile(r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|auto|carro|#)\s*#?\s*|#)([1-9])\b(?!\s*(?:mil|k\b|millon|%|anos|meses))")
 _LAST = re.compile(r"\b(?:ultimo|ultima)\b")
+_NUMBER_ONLY = re.compile(r"#?\s*[1-9]")
 _THIS_ONE = re.compile(r"\b(?:ese|este|esa|esta|dicho|mismo)\b")
 
 
@@ -81,6 +82,25 @@ def resolve_cars(
         if current and current not in cars:
             cars.insert(0, current)
     return Reference(cars[:wanted], explicit)
+
+
+def is_list_number(text: str) -> bool:
+    """True when the whole message is a number in a list: "2", "el 2", "opción 3"."""
+    norm = normalize(text).strip(" .!?")
+    return bool(_NUMBER_ONLY.fullmatch(norm) or _NUMBERED.fullmatch(norm))
+
+
+def list_position(text: str, length: int) -> Optional[int]:
+    """The place in a list of `length` that a message points at ("la segunda", "el 2",
+    just "2", "la última"), counted from 1; None when it points at none or at several."""
+    norm = normalize(text).strip(" .!?")
+    if _NUMBER_ONLY.fullmatch(norm):
+        found = [int(norm.lstrip("# "))]
+    else:
+        found = [int(m.group(1)) for m in _NUMBERED.finditer(norm)]
+        found += [_ORDINALS[m.group(1)] for m in _ORDINAL.finditer(norm)]
+        found += [length for _ in _LAST.finditer(norm)]
+    return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
 
 
 def _best_named(index: CatalogIndex, group: List[NameMatch], tail: str, recent: List[CarInfo]) -> Optional[CarInfo]:

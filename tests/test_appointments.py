@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -319,14 +320,28 @@ def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, data
     assert (row.stock_id, row.status) == (focus, BOOKED)
 
 
-def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers):
-    """After a list, "la quiero ver" asks which car and "la segunda" is the second one."""
-    sender = "whatsapp:+5215511110010"
+@pytest.mark.parametrize("answer", ["la segunda", "2"])
+def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers, answer):
+    """After a list, "la quiero ver" asks for its number; "la segunda" or "2" is the second car."""
+    sender = f"whatsapp:+5215511110010-{answer.replace(' ', '-')}"
     assert "Encontré" in servers.say_text(sender, "tienen camionetas?")
     second = slots(servers, sender)["search_page"][1]
-    assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "la quiero ver")
-    reply = servers.say_text(sender, "la segunda")
+    reply = servers.say_text(sender, "la quiero ver")
+    assert "¿Cuál te gustaría ver?" in reply and "número en la lista" in reply
+    reply = servers.say_text(sender, answer)
     assert "para agendar tu cita para ver el" in reply and "¿Qué día te gustaría visitarnos?" in reply
+    assert slots(servers, sender)["car_in_focus"] == second
+
+
+def test_the_form_s_own_list_of_matches_is_the_list_a_number_points_at(servers):
+    """Two Golfs match: the form lists them, and "el 2" is the second of that list."""
+    sender = "whatsapp:+5215511110011"
+    assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "quiero agendar una cita")
+    reply = servers.say_text(sender, "un golf")
+    assert "Encontré varios" in reply and "número en la lista" in reply
+    second = re.search(r"^2\. .* stockId (\S+)$", reply, re.M).group(1)
+    reply = servers.say_text(sender, "el 2")
+    assert "¿Qué día te gustaría visitarnos?" in reply
     assert slots(servers, sender)["car_in_focus"] == second
 
 

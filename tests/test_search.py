@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from actions import catalog_index, db, embeddings, search, search_filters, search_names, search_replies
+from actions.search_references import is_list_number, list_position
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -273,6 +274,23 @@ def test_a_reference_to_no_available_car_does_not_fall_back_to_the_focus(index):
     assert "car_in_focus" not in reply.slots and "No encontré ese auto" in reply.text
     reply = search.details_turn("el quinto", search.State(focus=focus, page=[focus]), index)
     assert "car_in_focus" not in reply.slots
+
+
+@pytest.mark.parametrize("text, number", [
+    ("2", True), ("el 2", True), ("#3", True), ("opción 4", True), ("La 2.", True),
+    ("el 2 de diciembre", False), ("el 12", False), ("2019", False), ("el versa 2", False), ("la segunda", False),
+])
+def test_a_message_that_is_only_a_list_number(text, number):
+    """Only these answer "which car of the list" and not "which day" ("el 2" is not the 2nd)."""
+    assert is_list_number(text) is number
+
+
+@pytest.mark.parametrize("text, position", [
+    ("la segunda", 2), ("el 2", 2), ("2", 2), ("#3", 3), ("me interesa la primera", 1), ("la última", 4),
+    ("el quinto", None), ("7", None), ("el versa 2019", None), ("la 1 o la 2", None), ("12", None),
+])
+def test_the_place_in_a_list_of_four_a_message_points_at(text, position):
+    assert list_position(text, 4) == position
 
 
 def test_feature_answers_are_truthful_and_empty_means_no(index):
