@@ -27,6 +27,7 @@ from actions.db import Car, session_scope
 from actions.form_events import since_opened
 from actions.formatting import format_price
 from actions.search_references import is_list_number, list_position
+from actions.search_replies import NUMBER_EMOJI
 
 FORM = "appointment_form"
 # Intents taken as an answer to the form's question even when nothing in them parses
@@ -204,8 +205,8 @@ class ValidateAppointmentForm(FormValidationAction):
                 return {"car_in_focus": matches[0].stock_id}
             if matches:
                 lines = [
-                    f"{i}. 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
-                    for i, c in enumerate(matches, 1)
+                    f"{number} 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
+                    for number, c in zip(NUMBER_EMOJI, matches)
                 ]
                 dispatcher.utter_message(text="Encontré varios:\n" + "\n".join(lines))
                 # The list just shown: "el 2" is its second car.
@@ -343,10 +344,9 @@ class ActionAskAppointmentDate(Action):
             steps.append("¿A qué hora te acomoda?")
         if not tracker.get_slot("customer_name"):
             steps.append("¿Cuál es tu nombre completo?")
-        numbers = ["1️⃣", "2️⃣", "3️⃣"]
         dispatcher.utter_message(
             text=f"Perfecto, para agendar tu cita{label} necesito algunos datos:\n\n"
-            + "\n".join(f"{numbers[i]} {step}" for i, step in enumerate(steps))
+            + "\n".join(f"{number} {step}" for number, step in zip(NUMBER_EMOJI, steps))
         )
         return []
 

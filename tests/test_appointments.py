@@ -339,7 +339,7 @@ def test_the_form_s_own_list_of_matches_is_the_list_a_number_points_at(servers):
     assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "quiero agendar una cita")
     reply = servers.say_text(sender, "un golf")
     assert "Encontré varios" in reply and "número en la lista" in reply
-    second = re.search(r"^2\. .* stockId (\S+)$", reply, re.M).group(1)
+    second = re.search(r"^2️⃣ .* stockId (\S+)$", reply, re.M).group(1)
     reply = servers.say_text(sender, "el 2")
     assert "¿Qué día te gustaría visitarnos?" in reply
     assert slots(servers, sender)["car_in_focus"] == second
