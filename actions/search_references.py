@@ -49,10 +49,7 @@ def resolve_cars(
     recent = page_cars + shown_cars + [c for c in (index.get(focus),) if c]
     names = find_names(text, index, known=[c.model for c in recent])
     name_spans = [(m.start, m.end) for m in names]
-    pointers = [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
-    pointers += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
-                 if not in_spans(m.start(1), m.end(1), name_spans)]
-    pointers += [(m.start(), len(page_cars)) for m in _LAST.finditer(norm)]
+    pointers = _pointers(norm, len(page_cars), name_spans)
     for start, number in pointers:
         if 1 <= number <= len(page_cars):
             refs.append((start, page_cars[number - 1]))
@@ -84,6 +81,16 @@ def resolve_cars(
     return Reference(cars[:wanted], explicit)
 
 
+def _pointers(norm: str, length: int, names: Sequence[Tuple[int, int]] = ()) -> List[Tuple[int, int]]:
+    """Where a normalized message points at a place in a list of `length` ("la segunda",
+    "el 2", "la última"), and which place; a number inside a car's name is not one."""
+    found = [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
+    found += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
+              if not in_spans(m.start(1), m.end(1), names)]
+    found += [(m.start(), length) for m in _LAST.finditer(norm)]
+    return found
+
+
 def is_list_number(text: str) -> bool:
     """True when the whole message is a number in a list: "2", "el 2", "opción 3"."""
     norm = normalize(text).strip(" .!?")
@@ -97,9 +104,7 @@ def list_position(text: str, length: int) -> Optional[int]:
     if _NUMBER_ONLY.fullmatch(norm):
         found = [int(norm.lstrip("# "))]
     else:
-        found = [int(m.group(1)) for m in _NUMBERED.finditer(norm)]
-        found += [_ORDINALS[m.group(1)] for m in _ORDINAL.finditer(norm)]
-        found += [length for _ in _LAST.finditer(norm)]
+        found = [number for _, number in _pointers(norm, length)]
     return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
 
 
