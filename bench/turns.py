@@ -6,6 +6,8 @@ one user, then with N concurrent users, and prints p50/p95/p99 latency per
 turn, turns per second and errors.
 
     .venv/actions/bin/python bench/turns.py [--users 20] [--rounds 5] [--url URL]
+    .venv/actions/bin/python bench/turns.py --workers 2   # one Rasa server, 2 processes
+    .venv/actions/bin/python bench/turns.py --servers 2   # 2 Rasa servers, least connections
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ class Connection:
 
     ERRORS = (OSError, http.client.HTTPException, ValueError)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_close: Callable[[], None] = lambda: None) -> None:
         parts = urlsplit(url)
+        self.url = url
         self.http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.on_close = on_close
 
     def post(self, path: str, body: bytes, content_type: str,
              headers: Optional[Dict[str, str]] = None) -> Tuple[int, bytes]:
@@ -80,16 +84,50 @@ class Connection:
 
     def close(self) -> None:
         self.http.close()
+        self.on_close()
 
 
-def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
-    """Play the conversation `rounds` times, recording each turn. Each time is a new
-    customer on a new connection, so with several Rasa worker processes (which
-    share one listening socket) the conversations spread over all of them."""
-    for _ in range(rounds):
-        connection = Connection(url)
+class LeastConnections:
+    """The Rasa servers played against. Each new connection goes to the server with
+    the fewest open connections, as a least-connections load balancer in front of
+    them sends it (nginx's `least_conn`, README: Scaling out)."""
+
+    def __init__(self, urls: List[str]) -> None:
+        self.urls = urls
+        self.open = [0] * len(urls)
+        self.lock = threading.Lock()
+
+    def connect(self) -> Connection:
+        with self.lock:
+            index = self.open.index(min(self.open))
+            self.open[index] += 1
+        return Connection(self.urls[index], on_close=lambda: self._closed(index))
+
+    def _closed(self, index: int) -> None:
+        with self.lock:
+            self.open[index] -= 1
+
+
+def scripts(rounds: int, offset: int) -> List[List[str]]:
+    """What one user says: `rounds` conversations' worth of turns. With an `offset`, the
+    first conversation is left after `offset` turns and the last after the rest, so
+    concurrent users with different offsets are at different points of the conversation,
+    as customers are, rather than all asking for the same heavy turn (a financing plan)
+    at the same moment."""
+    if not offset:
+        return [CONVERSATION] * rounds
+    return [CONVERSATION[:offset]] + [CONVERSATION] * (rounds - 1) + [CONVERSATION[:len(CONVERSATION) - offset]]
+
+
+def play(servers: LeastConnections, rounds: int, latencies: List[float], errors: List[str],
+         offset: int = 0) -> None:
+    """Play the conversations of `scripts`, recording each turn. Each conversation is a
+    new customer on a new connection, so with several Rasa worker processes (which
+    share one listening socket) or servers the conversations spread over all of them."""
+    for script in scripts(rounds, offset):
+        connection = servers.connect()
         sender = f"bench-{uuid.uuid4().hex[:12]}"
-        for message in CONVERSATION:
+        for message in script:
             start = time.perf_counter()
             try:
                 body = json.dumps({"sender": sender, "message": message}).encode()
@@ -104,11 +142,18 @@ def play(url: str, rounds: int, latencies: List[float], errors: List[str]) -> No
         connection.close()
 
 
-def run(url: str, users: int, rounds: int, player: Callable = play) -> Tuple[List[float], List[str], float]:
-    """`users` threads each playing `rounds` conversations with `player`; latencies, errors, seconds."""
+def run(servers: LeastConnections, users: int, rounds: int, player: Callable = play,
+        lockstep: bool = False) -> Tuple[List[float], List[str], float]:
+    """`users` threads each playing `rounds` conversations with `player`, each user starting
+    at its own point of the conversation (all at the first turn if `lockstep`);
+    latencies, errors, seconds."""
     latencies: List[float] = []
     errors: List[str] = []
-    threads = [threading.Thread(target=player, args=(url, rounds, latencies, errors)) for _ in range(users)]
+    threads = [
+        threading.Thread(target=player, args=(servers, rounds, latencies, errors),
+                         kwargs={"offset": 0 if lockstep else user * len(CONVERSATION) // users})
+        for user in range(users)
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -154,46 +199,71 @@ def report(label: str, latencies: List[float], errors: List[str], elapsed: float
         print(f"    error: {error}")
 
 
+def start_servers(workers: int, servers: int) -> List[Servers]:
+    """A fresh SQLite database with the sample catalog, one action server and `servers`
+    Rasa servers of `workers` processes each; above one process, the SQL lock store."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    db.upgrade(database_url)
+    sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
+    env = {"SANIC_WORKERS": str(workers)}
+    if workers * servers > 1:
+        env["LOCK_STORE_TYPE"] = "stores.lock_store.SQLLockStore"
+    first = Servers(workdir, database_url, env=env).start()
+    started = [first]
+    try:
+        for _ in range(servers - 1):  # more Rasa servers on the same action server
+            started.append(Servers(workdir, database_url,
+                                   env={**env, "ACTION_SERVER_URL": f"{first.actions_url}/webhook"}))
+            started[-1].start_rasa()
+    except Exception:
+        stop_servers(started)
+        raise
+    return started
+
+
+def stop_servers(started: List[Servers]) -> None:
+    for servers in reversed(started[1:]):
+        servers.stop_rasa()
+    started[0].stop()
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running Rasa server (default: start one)")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
     parser.add_argument("--workers", type=int, default=1,
-                        help="Rasa server processes (SANIC_WORKERS); above 1 with the SQL lock store")
+                        help="processes of each Rasa server (SANIC_WORKERS); above 1 with the SQL lock store")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="Rasa servers on one action server, each new conversation to the one with "
+                             "the fewest open connections; above 1 with the SQL lock store")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="all users start the conversation at the same moment (the worst case)")
     args = parser.parse_args(argv)
 
-    servers = None
-    url = args.url
-    if not url:
-        workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
-        database_url = f"sqlite:///{workdir / 'bench.db'}"
-        db.upgrade(database_url)
-        sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
-        env = {"SANIC_WORKERS": str(args.workers)}
-        if args.workers > 1:
-            env["LOCK_STORE_TYPE"] = "stores.lock_store.SQLLockStore"
-        servers = Servers(workdir, database_url, env=env).start()
-        url = servers.url
+    started = [] if args.url else start_servers(args.workers, args.servers)
+    targets = LeastConnections([args.url] if args.url else [servers.url for servers in started])
+    rasa_pids = [servers.rasa.pid for servers in started]
     try:
-        print(f"Conversation of {len(CONVERSATION)} turns against {url}"
-              + (f" ({args.workers} Rasa worker processes)" if servers else ""))
+        print(f"Conversation of {len(CONVERSATION)} turns against {', '.join(targets.urls)}"
+              + (f" ({args.servers} Rasa server(s) of {args.workers} process(es))" if started else ""))
         print(f"Machine speed reference: {reference_seconds():.2f} s (10M-iteration Python loop)")
-        play(url, 1, [], [])  # warm-up
+        for url in targets.urls:  # warm-up
+            play(LeastConnections([url]), 1, [], [])
         for label, users, rounds in (("1 user", 1, args.rounds * 4),
                                      (f"{args.users} concurrent users", args.users, args.rounds)):
-            before = servers and (cpu_seconds(servers.rasa.pid), cpu_seconds(servers.actions.pid))
-            latencies, errors, elapsed = run(url, users, rounds)
+            before = started and (sum(map(cpu_seconds, rasa_pids)), cpu_seconds(started[0].actions.pid))
+            latencies, errors, elapsed = run(targets, users, rounds, lockstep=args.lockstep)
             report(label, latencies, errors, elapsed)
-            if servers:  # where the time goes: CPU per turn of each server
-                rasa_cpu = (cpu_seconds(servers.rasa.pid) - before[0]) / len(latencies) * 1000
-                actions_cpu = (cpu_seconds(servers.actions.pid) - before[1]) / len(latencies) * 1000
+            if started:  # where the time goes: CPU per turn of each kind of server
+                rasa_cpu = (sum(map(cpu_seconds, rasa_pids)) - before[0]) / len(latencies) * 1000
+                actions_cpu = (cpu_seconds(started[0].actions.pid) - before[1]) / len(latencies) * 1000
                 print(f"{'':<22} CPU per turn: Rasa server {rasa_cpu:.1f} ms, action server {actions_cpu:.1f} ms")
         print(f"Machine speed reference: {reference_seconds():.2f} s (after)")
     finally:
-        if servers:
-            servers.stop()
-
+        if started:
+            stop_servers(started)
 
 if __name__ == "__main__":
     main()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
-from turns import CONVERSATION, Connection, play, report, run  # noqa: E402  (bench/ is on sys.path)
+from turns import CONVERSATION, Connection, LeastConnections, play, report, run, scripts  # noqa: E402  (bench/ is on sys.path)
 
 TOKEN = "bench-auth-token"
 PATH = "/webhooks/twilio/webhook"
@@ -41,23 +41,24 @@ def form(sender: str, body: str, sid: Optional[str] = None) -> Dict[str, str]:
             "Body": body, "NumMedia": "0", "ProfileName": "Bench", "AccountSid": "AC" + "0" * 32}
 
 
-def post(connection: Connection, url: str, data: Dict[str, str], token: str = TOKEN) -> Tuple[int, bytes]:
+def post(connection: Connection, data: Dict[str, str], token: str = TOKEN) -> Tuple[int, bytes]:
     """A webhook signed with `token` as Twilio signs it; status and body."""
-    signature = RequestValidator(token).compute_signature(url + PATH, data)
+    signature = RequestValidator(token).compute_signature(connection.url + PATH, data)
     return connection.post(PATH, urlencode(data).encode(), "application/x-www-form-urlencoded",
                            {"X-Twilio-Signature": signature})
 
 
-def play_whatsapp(url: str, rounds: int, latencies: List[float], errors: List[str]) -> None:
-    """The conversation `rounds` times as new WhatsApp customers (a new connection each),
+def play_whatsapp(servers: LeastConnections, rounds: int, latencies: List[float], errors: List[str],
+                  offset: int = 0) -> None:
+    """The conversations of turns.scripts as new WhatsApp customers (a new connection each),
     each turn a signed webhook."""
-    for _ in range(rounds):
-        connection = Connection(url)
+    for script in scripts(rounds, offset):
+        connection = servers.connect()
         sender = f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}"
-        for message in CONVERSATION:
+        for message in script:
             start = time.perf_counter()
             try:
-                status, reply = post(connection, url, form(sender, message))
+                status, reply = post(connection, form(sender, message))
                 if status != 200:
                     errors.append(f"status {status} for {message!r}")
                 elif not ET.fromstring(reply).findall("Message"):
@@ -72,13 +73,13 @@ def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> T
     """`count` retries of one MessageSid (token=TOKEN) or forged requests (another token)."""
     connection = Connection(url)
     data = form("whatsapp:+5215500000000", "Hola")
-    post(connection, url, data)
+    post(connection, data)
     latencies: List[float] = []
     errors: List[str] = []
     start = time.perf_counter()
     for _ in range(count):
         begin = time.perf_counter()
-        status, _ = post(connection, url, data, token)
+        status, _ = post(connection, data, token)
         latencies.append((time.perf_counter() - begin) * 1000)
         if status != expect:
             errors.append(f"status {status}")
@@ -104,14 +105,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     env = {"TWILIO_AUTH_TOKEN": TOKEN, "WHATSAPP_RATE_LIMIT": "0"}
     servers = Servers(workdir, database_url, env=env).start()
     url = servers.url
+    target = LeastConnections([url])
     try:
         print(f"Conversation of {len(CONVERSATION)} turns against {url}")
-        play(url, 1, [], [])
-        play_whatsapp(url, 1, [], [])  # warm-up
-        report("REST, 1 user", *run(url, 1, args.rounds * 4, play))
-        report("WhatsApp, 1 user", *run(url, 1, args.rounds * 4, play_whatsapp))
-        report(f"REST, {args.users} users", *run(url, args.users, args.rounds, play))
-        report(f"WhatsApp, {args.users} users", *run(url, args.users, args.rounds, play_whatsapp))
+        play(target, 1, [], [])
+        play_whatsapp(target, 1, [], [])  # warm-up
+        report("REST, 1 user", *run(target, 1, args.rounds * 4, play))
+        report("WhatsApp, 1 user", *run(target, 1, args.rounds * 4, play_whatsapp))
+        report(f"REST, {args.users} users", *run(target, args.users, args.rounds, play))
+        report(f"WhatsApp, {args.users} users", *run(target, args.users, args.rounds, play_whatsapp))
         report("WhatsApp retry", *answered_without_the_bot(url, 200, TOKEN, 200))
         report("WhatsApp forged", *answered_without_the_bot(url, 200, "forged", 403))
         print(f"Rasa server resident memory: {rss_mb(servers.rasa.pid):.0f} MB")
