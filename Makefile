@@ -3,6 +3,7 @@
 #   make shell              set everything up (first time) and chat in the terminal
 #   make test               set everything up and run every test
 #   make run                serve Rasa on :5005 (REST + Twilio), actions on :5055, reminders
+#   make rasa-server        one more Rasa server on RASA_PORT, for a balancer (README: Scaling out)
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
 #   make validate           check domain and training data
@@ -74,11 +75,11 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
 export SETUPTOOLS_USE_DISTUTILS := stdlib
 
-.PHONY: help setup install db train validate shell run test test-py test-stories catalog bench clean \
+.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories catalog bench clean \
 	reminders report
 
 help:
-	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,16p' Makefile | sed 's/^# \{0,1\}//'
 
 install: $(VENV_RASA)/.installed $(VENV_ACTIONS)/.installed
 
@@ -122,6 +123,12 @@ run: setup
 	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
 	@$(call with_actions,scripts/with-reminders.sh $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
 
+# Only a Rasa server: the action server and the reminders of `make run` serve it too.
+rasa-server: setup
+	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
+	@exec env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS) \
+	  $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml
+
 reminders: db
 	$(APY) -m actions.reminders
 
@@ -149,6 +156,7 @@ test-stories:
 bench: setup
 	$(APY) bench/turns.py
 	$(APY) bench/turns.py --workers 2
+	$(APY) bench/turns.py --servers 2
 	$(APY) bench/financing.py
 	$(APY) bench/whatsapp.py
 	$(APY) bench/appointments.py
