@@ -239,7 +239,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="Rasa servers on one action server, each new conversation to the one with "
                              "the fewest open connections; above 1 with the SQL lock store")
     parser.add_argument("--lockstep", action="store_true",
-                        help="all users start the conversation at the same moment (the worst case)")
+                        help="all users start the conversation at the same moment, in step")
     args = parser.parse_args(argv)
 
     started = [] if args.url else start_servers(args.workers, args.servers)
@@ -264,6 +264,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     finally:
         if started:
             stop_servers(started)
+
 
 if __name__ == "__main__":
     main()

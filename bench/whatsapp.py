@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
-from turns import CONVERSATION, Connection, LeastConnections, play, report, run, scripts  # noqa: E402  (bench/ is on sys.path)
+from turns import (  # noqa: E402  (bench/ is on sys.path)
+    CONVERSATION, Connection, LeastConnections, play, report, run, scripts,
+)
 
 TOKEN = "bench-auth-token"
 PATH = "/webhooks/twilio/webhook"
