@@ -112,22 +112,26 @@ validate: $(VENV_RASA)/.installed
 
 setup: install db train
 
+# TensorFlow's threads for a serving Rasa process (TF_THREADS above).
+tf_threads = env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS)
 # Runs $(1) next to the action server; both stop together, on Ctrl-C or SIGTERM
 # too (setpriv: the script hears of make's death and stops its children).
-with_actions = exec env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS) setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
+with_actions = exec $(tf_threads) setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
+# The Rasa server of `make run` and `make rasa-server`: REST and Twilio on RASA_PORT.
+rasa_run = $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml
+rasa_banner = echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
 
 shell: setup
 	@$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)
 
 run: setup
-	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
-	@$(call with_actions,scripts/with-reminders.sh $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml)
+	@$(rasa_banner)
+	@$(call with_actions,scripts/with-reminders.sh $(rasa_run))
 
 # Only a Rasa server: the action server and the reminders of `make run` serve it too.
 rasa-server: setup
-	@echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
-	@exec env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS) \
-	  $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml
+	@$(rasa_banner)
+	@exec $(tf_threads) $(rasa_run)
 
 reminders: db
 	$(APY) -m actions.reminders
