@@ -119,23 +119,35 @@ def scripts(rounds: int, offset: int) -> List[List[str]]:
     return [CONVERSATION[:offset]] + [CONVERSATION] * (rounds - 1) + [CONVERSATION[:len(CONVERSATION) - offset]]
 
 
+def rest_turn(connection: Connection, sender: str, message: str) -> Optional[str]:
+    """One message through the REST channel; what went wrong, or None."""
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    status, reply = connection.post("/webhooks/rest/webhook", body, "application/json")
+    if status != 200:
+        return f"status {status} for {message!r}"
+    return None if json.loads(reply) else f"no reply to {message!r}"
+
+
+def rest_sender() -> str:
+    return f"bench-{uuid.uuid4().hex[:12]}"
+
+
 def play(servers: LeastConnections, rounds: int, latencies: List[float], errors: List[str],
-         offset: int = 0) -> None:
-    """Play the conversations of `scripts`, recording each turn. Each conversation is a
-    new customer on a new connection, so with several Rasa worker processes (which
-    share one listening socket) or servers the conversations spread over all of them."""
+         offset: int = 0, turn: Callable[[Connection, str, str], Optional[str]] = rest_turn,
+         new_sender: Callable[[], str] = rest_sender) -> None:
+    """Play the conversations of `scripts`, each message a `turn`, recording each turn's
+    latency. Each conversation is a new customer on a new connection, so with several
+    Rasa worker processes (which share one listening socket) or servers the
+    conversations spread over all of them."""
     for script in scripts(rounds, offset):
         connection = servers.connect()
-        sender = f"bench-{uuid.uuid4().hex[:12]}"
+        sender = new_sender()
         for message in script:
             start = time.perf_counter()
             try:
-                body = json.dumps({"sender": sender, "message": message}).encode()
-                status, reply = connection.post("/webhooks/rest/webhook", body, "application/json")
-                if status != 200:
-                    errors.append(f"status {status} for {message!r}")
-                elif not json.loads(reply):
-                    errors.append(f"no reply to {message!r}")
+                error = turn(connection, sender, message)
+                if error:
+                    errors.append(error)
             except Connection.ERRORS as error:
                 errors.append(repr(error))
             latencies.append((time.perf_counter() - start) * 1000)

@@ -12,6 +12,7 @@ the Rasa server's resident memory.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import sys
 import tempfile
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
 from turns import (  # noqa: E402  (bench/ is on sys.path)
-    CONVERSATION, Connection, LeastConnections, play, report, run, scripts,
+    CONVERSATION, Connection, LeastConnections, play, report, run,
 )
 
 TOKEN = "bench-auth-token"
@@ -50,25 +51,21 @@ def post(connection: Connection, data: Dict[str, str], token: str = TOKEN) -> Tu
                            {"X-Twilio-Signature": signature})
 
 
-def play_whatsapp(servers: LeastConnections, rounds: int, latencies: List[float], errors: List[str],
-                  offset: int = 0) -> None:
-    """The conversations of turns.scripts as new WhatsApp customers (a new connection each),
-    each turn a signed webhook."""
-    for script in scripts(rounds, offset):
-        connection = servers.connect()
-        sender = f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}"
-        for message in script:
-            start = time.perf_counter()
-            try:
-                status, reply = post(connection, form(sender, message))
-                if status != 200:
-                    errors.append(f"status {status} for {message!r}")
-                elif not ET.fromstring(reply).findall("Message"):
-                    errors.append(f"no reply to {message!r}")
-            except (*Connection.ERRORS, ET.ParseError) as error:
-                errors.append(repr(error))
-            latencies.append((time.perf_counter() - start) * 1000)
-        connection.close()
+def whatsapp_turn(connection: Connection, sender: str, message: str) -> Optional[str]:
+    """One message as a signed Twilio webhook; what went wrong, or None."""
+    status, reply = post(connection, form(sender, message))
+    if status != 200:
+        return f"status {status} for {message!r}"
+    try:
+        return None if ET.fromstring(reply).findall("Message") else f"no reply to {message!r}"
+    except ET.ParseError as error:
+        return repr(error)
+
+
+# The conversations of turns.play as new WhatsApp customers, each turn a signed webhook.
+play_whatsapp = functools.partial(
+    play, turn=whatsapp_turn, new_sender=lambda: f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}",
+)
 
 
 def answered_without_the_bot(url: str, count: int, token: str, expect: int) -> Tuple[List[float], List[str], float]:
