@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from actions.appointment_times import VISIT, Settings, check_time, format_day, hhmm
 from actions.db import Appointment, Car
 from actions.formatting import car_name
-from actions.parsing import normalize
+from understanding.text import normalize
 
 BOOKED, CANCELLED, MOVED = "booked", "cancelled", "moved"
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateparser.search import search_dates
 
-from actions.parsing import normalize
+from understanding.text import normalize
 
 VISIT = timedelta(hours=1)
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
@@ -67,6 +67,22 @@ class Settings:
         opens, closes = self.hours[weekday]
         last = datetime.combine(date.min, closes) - VISIT
         return last.time() if last.time() >= opens else None
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether `at` (aware) falls within the opening hours."""
+        local = at.astimezone(self.tz)
+        hours = self.hours.get(local.weekday())
+        return bool(hours) and hours[0] <= local.time() < hours[1]
+
+    def next_opening(self, after: datetime) -> Optional[datetime]:
+        """The first opening time after `after` (aware, in the time zone); None when never open."""
+        local = after.astimezone(self.tz)
+        for offset in range(8):
+            day = local.date() + timedelta(days=offset)
+            hours = self.hours.get(day.weekday())
+            if hours and datetime.combine(day, hours[0], self.tz) > local:
+                return datetime.combine(day, hours[0], self.tz)
+        return None
 
     def summary(self) -> str:
         """Opening hours the way the original wrote them: 'L-V 9:00-18:00, S 9:00-14:00'."""

@@ -24,9 +24,9 @@ from actions.appointment_times import (
     Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when,
 )
 from actions.db import Car, session_scope
-from actions.form_events import since_opened
+from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.formatting import format_price
-from actions.search_references import is_list_number, list_position
+from understanding.cues import is_list_number, list_position
 from actions.search_replies import NUMBER_EMOJI
 
 FORM = "appointment_form"
@@ -35,7 +35,7 @@ FORM = "appointment_form"
 # rules, e.g. a FAQ, after which the form asks again.
 ANSWER_INTENTS = {
     "inform_appointment", "book_appointment", "reschedule_appointment", "give_rating",
-    "nlu_fallback", "affirm",
+    "nlu_fallback", "affirm", "car_details",
 }
 
 
@@ -86,6 +86,8 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> List[EventType]:
         """rasa-sdk's run, keeping extracted slots that are not the form's own
         (appointment_reschedule_id), which it would otherwise drop."""
+        if not any(event.get("event") == "user" for event in since_opened(tracker, FORM)):
+            leave_line(dispatcher, replaced_form(tracker, FORM))  # opened while financing: that form is left
         extracted = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extracted)
         events = await self._extract_validation_events(dispatcher, tracker, domain)
@@ -111,6 +113,9 @@ class ValidateAppointmentForm(FormValidationAction):
                 return moved
         if requested not in ("car_in_focus", None):
             return {}
+        page = tracker.get_slot("search_page") or []
+        if requested is None and list_position(text, len(page)) and parse_when(text, _now_and_settings()[0]).day is None:
+            return {"car_in_focus": text}  # "quiero agendar para ver el 2": that car of the list
         with session_scope() as session:
             named = bool(find_cars(session, text))
         if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS):
@@ -469,18 +474,19 @@ class ActionConfirmCancelAppointment(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        left = leave_form(tracker, dispatcher)  # cancelling a visit while financing leaves the form
         now, settings = _now_and_settings()
         with session_scope() as session:
             target = pick(session, upcoming(session, tracker.sender_id, now),
                           tracker.latest_message.get("text") or "")
             if target is None:
                 dispatcher.utter_message(text="No tienes citas agendadas que cancelar 📅")
-                return [SlotSet("appointment_to_cancel", None)]
+                return left + [SlotSet("appointment_to_cancel", None)]
             details = describe(session, target, settings)
         dispatcher.utter_message(
             text=f"¿Confirmas que cancelo esta cita?\n\n{details}\n\nResponde *sí* o *no*."
         )
-        return [SlotSet("appointment_to_cancel", float(target.id))]
+        return left + [SlotSet("appointment_to_cancel", float(target.id))]
 
 
 class ActionCancelAppointment(Action):

@@ -36,7 +36,8 @@ from threadpoolctl import threadpool_limits
 from actions import db, embeddings
 from actions.db import Car
 from actions.formatting import format_price
-from actions.parsing import normalize
+from understanding.names import Vocabulary, vocabulary
+from understanding.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ _AUTOMATIC = re.compile(
     re.IGNORECASE,
 )
 _MANUAL = re.compile(r"\b(mt|std|estandar|manual|tm)\b", re.IGNORECASE)
+_CVT = re.compile(r"\b(cvt|ivt|xtronic|multitronic)\b", re.IGNORECASE)
+_DUAL_CLUTCH = re.compile(r"\b(dsg|dct|s ?tronic|powershift|edc)\b", re.IGNORECASE)
+_TRAILING_A = re.compile(r"\s(a)$", re.IGNORECASE)  # "1.0 LS A": automatic
 _AWD = re.compile(r"\b(4wd|awd|4x4|4motion|4matic|xdrive|quattro|all4|sh-awd|pro-4x|4x4i)\b", re.IGNORECASE)
 _SEVEN = re.compile(r"\b(7|8) ?(pasajeros|pas|plazas|asientos)\b|\b3 ?(filas|row)\b|\btercera fila\b", re.IGNORECASE)
 _HATCH = re.compile(r"\b(hb|hatchback|hatch|5 ?ptas?\.?|5 ?p|5 ?puertas|5drs)\b", re.IGNORECASE)
@@ -147,14 +151,28 @@ def size_word(car: AnyCar) -> str:
     return "mediano" if car.largo < 4650 else "grande"
 
 
-def transmission(car: AnyCar) -> str:
-    """'automática', 'manual' or '' when the version does not say."""
+# Gearbox codes (`gearbox`) and how a reply names them.
+GEARBOX_LABELS = {"automatic": "automática", "cvt": "automática (CVT)", "dsg": "automática de doble embrague",
+                  "manual": "manual"}
+
+
+def gearbox(car: AnyCar) -> str:
+    """The gearbox from the version text: 'manual', 'cvt', 'dsg' (dual clutch), 'automatic' or ''."""
     version = car.version or ""
     if _MANUAL.search(version):
         return "manual"
-    if _AUTOMATIC.search(version):
-        return "automática"
+    if _CVT.search(version):
+        return "cvt"
+    if _DUAL_CLUTCH.search(version):
+        return "dsg"
+    if _AUTOMATIC.search(version) or _TRAILING_A.search(version):
+        return "automatic"
     return ""
+
+
+def transmission(car: AnyCar) -> str:
+    """How a reply names the gearbox: 'automática', 'automática (CVT)', 'manual'; '' when unknown."""
+    return GEARBOX_LABELS.get(gearbox(car), "")
 
 
 def all_wheel_drive(car: AnyCar) -> bool:
@@ -222,9 +240,9 @@ def describe(car: AnyCar) -> str:
             lines.append(f"Motor {engine.group(1)} de bajo consumo de gasolina, económico de mantener.")
         elif litres >= 3.0:
             lines.append(f"Motor {engine.group(1)} potente.")
-    gearbox = transmission(car)
-    if gearbox:
-        lines.append("Automático, transmisión automática." if gearbox == "automática" else "Manual, transmisión estándar.")
+    box = gearbox(car)
+    if box:
+        lines.append("Manual, transmisión estándar." if box == "manual" else "Automático, transmisión automática.")
     if all_wheel_drive(car):
         lines.append("Tracción 4x4 / AWD, todo terreno.")
     lines.append(price_band(car.price))
@@ -360,6 +378,8 @@ class CarInfo(CarData):
     """An available car as search sees it: its data plus derived attributes."""
 
     body: str
+    gearbox: str
+    awd: bool
 
     @property
     def price_text(self) -> str:
@@ -370,7 +390,8 @@ def car_info(car: Car) -> CarInfo:
     return CarInfo(
         stock_id=car.stock_id, make=car.make, model=car.model, version=car.version or "",
         year=car.year, price=car.price, km=car.km, bluetooth=car.bluetooth, carplay=car.carplay,
-        largo=car.largo, ancho=car.ancho, altura=car.altura, body=body_type(car),
+        largo=car.largo, ancho=car.ancho, altura=car.altura, body=body_type(car), gearbox=gearbox(car),
+        awd=all_wheel_drive(car),
     )
 
 
@@ -407,6 +428,8 @@ class CatalogIndex:
         self.make_key = Category(_lower(c.make) for c in cars)
         self.model_key = Category(_lower(c.model) for c in cars)
         self.body = Category(c.body for c in cars)
+        self.gearbox = Category(c.gearbox for c in cars)
+        self.awd = np.array([c.awd for c in cars], dtype=bool)
         self.year = np.array([c.year for c in cars], dtype=np.int32)
         self.price = np.array([c.price for c in cars], dtype=np.int64)
         self.km = np.array([c.km for c in cars], dtype=np.int64)
@@ -417,11 +440,16 @@ class CatalogIndex:
         # Every make and model ever in the catalog (sold ones too): what the
         # customer may name. (make, model) pairs, as written in the catalog.
         self.names = sorted(set(all_names))
+        self.vocabulary: Vocabulary = vocabulary(tuple(self.names))
         postings: Dict[str, List[int]] = {}
         for row, description in enumerate(descriptions):
             for term in set(terms(description)):
                 postings.setdefault(term, []).append(row)
         self.postings = {term: np.array(rows, dtype=np.int32) for term, rows in postings.items()}
+
+    def knows(self, word: str) -> bool:
+        """Whether some car's description has this word (its stem)."""
+        return any(term in self.postings for term in terms(word))
 
     def lexical(self, query: str, rows: np.ndarray) -> np.ndarray:
         """IDF-weighted share of the query's terms found in each row's description (0..1)."""

@@ -103,6 +103,19 @@ class Rating(Base):
     follow_up_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Handoff(Base):
+    """A customer asked to talk to a person (actions/handoff.py)."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(32))  # "asked"
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class ProcessedMessage(Base):
     """A WhatsApp message id already handled, so Twilio's retries are answered once."""
 

@@ -36,7 +36,8 @@ from sqlalchemy import select
 from actions import knowledge
 from actions.db import Car, session_scope
 from actions.formatting import format_km, format_price, split_message
-from actions.parsing import find_amounts, normalize
+from understanding.amounts import find_amounts
+from understanding.text import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.db import Rating, session_scope
-from actions.form_events import since_opened
-from actions.parsing import normalize
+from actions.forms import since_opened
+from understanding.text import normalize
 from actions.report import topics_of
 
 # The question, word for word as the original asked it.

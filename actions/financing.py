@@ -24,7 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import List, Optional, Sequence
 
 from actions.formatting import format_price
-from actions.parsing import find_amounts, find_percents, normalize
+from understanding.amounts import find_amounts, find_percents
+from understanding.cues import TIME_OF_DAY
+from understanding.text import normalize
 
 TERMS = (36, 48, 60, 72)
 MIN_TERM, MAX_TERM = 36, 72
@@ -331,8 +333,11 @@ def parse_message(text: str, expecting: Optional[str] = None) -> FinancingInput:
     decides what an unlabelled value means ("100 mil" after "¿cuánto de enganche?").
     """
     norm = normalize(text)
+    times = [m.span() for m in TIME_OF_DAY.finditer(norm)]  # "a las 11" is an hour, never $11
     quantities: List[_Quantity] = []
     for amount in find_amounts(text):
+        if any(start <= amount.start < end for start, end in times):
+            continue
         if amount.is_money or amount.value >= 1000:
             kind = "year" if not amount.is_money and 1990 <= amount.value <= 2035 else "money"
         else:
@@ -390,6 +395,24 @@ def parse_message(text: str, expecting: Optional[str] = None) -> FinancingInput:
 
     names = {PRICE: "price", DOWN: "down_payment", "down_pct": "down_pct", TERM: "term", RATE: "rate"}
     return FinancingInput(**{names[key]: float(value) for key, value in found.items()})
+
+
+_VALUE_WORDS = set(
+    "de del el la los un una unos con y o a al en por como mas menos pesos mxn mil k millon millones medio "
+    "enganche inicial entrada anticipo doy daria pongo pondria tengo puedo dar meses mes anos ano plazo tasa "
+    "interes anual porciento ciento por mejor entonces pues ok va si bueno seria sea serian aprox "
+    "aproximadamente unos alrededor sin y que".split()
+)
+
+
+def is_bare_value(text: str) -> bool:
+    """Whether a message is only financing values ("100 mil", "20%", "a 48 meses", "doy 80 mil
+    de enganche"): an answer to the form's question whatever the intent classifier said."""
+    norm = normalize(text)
+    if TIME_OF_DAY.search(norm) or not (find_amounts(text) or find_percents(text) or _YEARS_IN_WORDS.search(norm)):
+        return False
+    words = re.findall(r"[a-z]+", re.sub(r"\d+(?:[.,]\d+)*", " ", norm))
+    return all(word in _VALUE_WORDS or word in _WORD_YEARS for word in words)
 
 
 # ---------------------------------------------------------------- messages

@@ -23,7 +23,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import financing
 from actions.db import Car, session_scope
-from actions.form_events import since_opened
+from actions.catalog_index import catalog
+from actions.forms import leave_line, replaced_form, since_opened
+from actions.search_references import resolve_cars
+from understanding.cues import list_position
 from actions.formatting import car_name, format_price, split_message
 
 PRICE = "financing_price"
@@ -34,6 +37,7 @@ RATE = "financing_rate"
 FORM = "financing_form"
 ASKED = (PRICE, DOWN)  # the form asks for these until they are valid
 _EXPECTING = {PRICE: financing.PRICE, DOWN: financing.DOWN, TERM: financing.TERM, RATE: financing.RATE}
+FINANCING_INTENTS = {"ask_financing", "inform_financing"}
 
 
 def _car(tracker: Tracker) -> Optional[Car]:
@@ -67,14 +71,21 @@ def _fresh_message(tracker: Tracker) -> bool:
     return False
 
 
+def _intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _opened_now(tracker: Tracker) -> bool:
+    """True on the form's first run, for the message that opened it."""
+    return not any(event.get("event") == "user" for event in since_opened(tracker, FORM))
+
+
 def _fresh_start(tracker: Tracker) -> Dict[Text, Any]:
     """The slots a new financing request ("¿cuánto sería la mensualidad?") clears as it opens the form.
 
     Changes (intent `inform_financing`) and messages to the open form keep what was agreed.
     """
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    opened_now = not any(event.get("event") == "user" for event in since_opened(tracker, FORM))
-    if intent != "ask_financing" or not opened_now:
+    if _intent(tracker) != "ask_financing" or not _opened_now(tracker):
         return {}
     cleared: Dict[Text, Any] = {TERM: None, RATE: None, REQUESTED_SLOT: None}
     if tracker.get_slot("car_in_focus"):
@@ -86,11 +97,41 @@ def _fresh_start(tracker: Tracker) -> Dict[Text, Any]:
 _parse_message = lru_cache(maxsize=256)(financing.parse_message)
 
 
+def _answers(tracker: Tracker) -> bool:
+    """Whether the latest message is about the financing: a financing intent, or just values
+    ("100 mil", "20%"). Anything else ("me gustaría verlo el sábado a las 11", "gracias")
+    is left to the rules: the form takes nothing from it."""
+    text = tracker.latest_message.get("text") or ""
+    return _intent(tracker) in FINANCING_INTENTS or financing.is_bare_value(text)
+
+
 def _parsed(tracker: Tracker) -> financing.FinancingInput:
-    if not _fresh_message(tracker):
+    if not _fresh_message(tracker) or not _answers(tracker):
         return financing.FinancingInput()
     expecting = _EXPECTING.get(tracker.get_slot(REQUESTED_SLOT))
     return _parse_message(tracker.latest_message.get("text") or "", expecting)
+
+
+def _pointed_car(tracker: Tracker) -> Optional[str]:
+    """The stockId of a car the message points at or names ("¿y el 2?", "la mensualidad del Jetta"),
+    when it differs from the car in focus: the financing is then for that car."""
+    text = tracker.latest_message.get("text") or ""
+    if not _fresh_message(tracker) or not (_intent(tracker) in FINANCING_INTENTS or list_position(text, 5)):
+        return None
+    try:
+        index = catalog()
+    except Exception:  # no catalog at hand: the financing goes on with the car it had
+        return None
+    reference = resolve_cars(text, index, tracker.get_slot("search_page") or [], tracker.get_slot("search_shown") or [],
+                             tracker.get_slot("car_in_focus"))
+    if not reference.explicit or not reference.cars:
+        return None
+    car, focus = reference.cars[0], _car(tracker)
+    if focus is None or car.stock_id == focus.stock_id:
+        return car.stock_id if focus is None else None
+    if not list_position(text, 5) and (car.make, car.model) == (focus.make, focus.model):
+        return None  # "la mensualidad del Versa" with a Versa in focus: that one
+    return car.stock_id
 
 
 class ValidateFinancingForm(FormValidationAction):
@@ -103,7 +144,12 @@ class ValidateFinancingForm(FormValidationAction):
         """A new request opens the form afresh: term and rate back to their defaults, the
         price of the car in focus, no question left waiting; then the usual validation.
         """
+        if _opened_now(tracker):
+            leave_line(dispatcher, replaced_form(tracker, FORM))  # opened while booking: that form is left
         fresh = _fresh_start(tracker)
+        pointed = _pointed_car(tracker)
+        if pointed:  # the financing is now for that car, at its price
+            fresh.update({"car_in_focus": pointed, PRICE: None})
         tracker.slots.update(fresh)
         events = await super().run(dispatcher, tracker, domain)
         return [SlotSet(slot, value) for slot, value in fresh.items()] + events

@@ -24,7 +24,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import embeddings
-from actions.parsing import normalize
+from understanding.text import normalize
 
 KNOWLEDGE_FILE = Path(__file__).resolve().parents[1] / "catalog" / "knowledge.md"
 

@@ -16,10 +16,15 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from actions.catalog_index import CarInfo, CatalogIndex, encode_query
-from actions.formatting import format_km, format_price, split_message
-from actions.search_filters import as_list, matching, merge_filters, parse_request
-from actions.search_references import resolve_cars
-from actions.search_replies import BODY_NAMES, answer_feature, car_details, compare, describe_filters, format_results
+from actions.formatting import car_name, split_message
+from actions.search_filters import (
+    FILTERS, Names, Relaxation, as_list, describe_filters, matching, merge_filters, parse_request, relaxations,
+)
+from actions.search_references import Reference, resolve_cars
+from actions.search_replies import answer_feature, car_details, compare, format_results
+from understanding.cues import RESET
+from understanding.known_cars import KNOWN_MAKES, KNOWN_MODELS
+from understanding.text import normalize
 
 PAGE_SIZE = 4
 UNAVAILABLE = "Perdón, no pude consultar el catálogo en este momento 😕\nInténtalo de nuevo en un minuto, por favor."
@@ -79,65 +84,10 @@ def best(score: np.ndarray, limit: int) -> np.ndarray:
     return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
-@dataclass
-class Relaxation:
-    key: str  # the filter to change
-    value: Any  # its new value (None: drop it)
-    count: int  # matches after the change
-    text: str  # what to offer, in Spanish
-
-
 def nearest_relaxation(index: CatalogIndex, filters: Dict[str, Any]) -> Optional[Relaxation]:
     """The smallest change to one filter that brings in more cars than it has now, or None."""
-    current = int(matching(index, filters).sum())
-    options: List[Tuple[float, Relaxation]] = []
-    numeric = {  # key: (column, does a car lie beyond the bound, nearest first?)
-        "price_max": (index.price, np.greater, False), "price_min": (index.price, np.less, True),
-        "year_min": (index.year, np.less, True), "year_max": (index.year, np.greater, False),
-        "km_max": (index.km, np.greater, False),
-    }
-    for key in ("price_max", "price_min", "year_min", "year_max", "km_max", "bluetooth", "carplay",
-                "body_type", "model", "make"):
-        old = filters.get(key)
-        if old in (None, "", [], False):
-            continue
-        skip = (key, "model") if key == "make" else (key,)
-        others = matching(index, filters, skip=skip)
-        if key in numeric:
-            column, beyond, descending = numeric[key]
-            gained = np.sort(column[others & beyond(column, old)])
-            if not len(gained):
-                continue
-            if descending:
-                gained = gained[::-1]
-            # Far enough to bring in up to three more cars; a year is nearest of all.
-            value = int(gained[0] if key.startswith("year") else gained[min(2, len(gained) - 1)])
-            distance = abs(value - old) / (10 if key.startswith("year") else max(old, 1))
-            text = {
-                "price_max": f"subir tu presupuesto a *{format_price(value)}*",
-                "price_min": f"bajar el precio mínimo a *{format_price(value)}*",
-                "year_min": f"buscar desde *{value}*",
-                "year_max": f"buscar hasta *{value}*",
-                "km_max": f"aceptar hasta *{format_km(value)}*",
-            }[key]
-            count = int(matching(index, {**filters, key: value}).sum())
-        else:
-            count = int(others.sum())
-            if count <= current:
-                continue
-            value = None
-            distance = {"bluetooth": 0.3, "carplay": 0.3, "body_type": 0.5, "model": 0.6, "make": 0.8}[key]
-            makes = " o ".join(as_list(filters.get("make")))
-            text = {
-                "bluetooth": "quitar el requisito de *Bluetooth*",
-                "carplay": "quitar el requisito de *CarPlay*",
-                "model": f"ver otros modelos de *{makes}*" if makes else "ver otros modelos",
-                "make": "ver otras marcas",
-            }.get(key) or f"incluir otros tipos además de *{BODY_NAMES.get(old, old)}*"  # body_type: a str
-        options.append((distance, Relaxation(key, value, count, text)))
-    if not options:
-        return None
-    return min(options, key=lambda option: option[0])[1]
+    options = relaxations(index, filters)
+    return options[0] if options else None
 
 
 def relax(filters: Dict[str, Any], relaxation: Relaxation) -> Dict[str, Any]:
@@ -173,7 +123,9 @@ class Reply:
         return split_message(self.text)
 
 
-def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str]) -> Reply:
+def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str], note: str = "") -> Reply:
+    """A page of results for the filters (leaving out `shown`), or why there is none and
+    the nearest relaxation. `note` goes first (a filter dropped, a car not in stock)."""
     results = search(index, filters, exclude=shown)
     if results.cars:
         ids = [c.stock_id for c in results.cars]
@@ -181,7 +133,7 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         slots = {"search_filters": filters, "search_shown": shown + ids, "search_page": ids, "search_relax": None}
         if results.total == 1:  # the only match: "¿tiene bluetooth?" or "agenda una cita" mean this one
             slots["car_in_focus"] = ids[0]
-        return Reply(text, slots)
+        return Reply(f"{note}\n\n{text}" if note else text, slots)
     criteria = describe_filters(filters)
     if shown and results.total:
         text = f"Ya te mostré los {results.total} autos que encontré ({criteria}). "
@@ -199,14 +151,106 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         text += f"\nLo más cercano: si quieres {relaxation.text}, hay {relaxation.count} {plural} en total. ¿Lo ajusto?"
     else:
         text += "\n¿Quieres buscar algo diferente? Dime marca, presupuesto o para qué lo usarás."
-    return Reply(text, slots)
+    return Reply(f"{note}\n\n{text}" if note else text, slots)
 
 
 def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
-    """A search or a refinement: merge the message's filters and show the first page."""
+    """A search or a refinement: merge the message's filters and show the first page.
+
+    A make or model named now replaces the previous one; filters carried from earlier
+    turns that would hide it are dropped, and the reply says which. A make or model
+    with no car in stock is said so, with the closest cars as alternatives.
+    "Otra búsqueda" / "empecemos de nuevo" start from no filters.
+    """
     parsed = parse_request(text, index)
-    filters = merge_filters(state.filters, parsed)
-    return _results_reply(index, filters, [])
+    previous = {} if RESET.search(normalize(text)) else state.filters
+    filters = merge_filters(previous, parsed)
+    named = {key: parsed.filters[key] for key in Names.keys if key in parsed.filters}
+    if not named:
+        return _results_reply(index, filters, [])
+    if not matching(index, named).any():
+        return _not_in_stock(index, named, filters)
+    note = ""
+    if not matching(index, filters).any():
+        filters, dropped = _unhide(index, filters, parsed.filters)
+        if dropped:
+            note = f"Quité {' y '.join(dropped)} para mostrarte {_names(named)} 👇"
+    return _results_reply(index, filters, [], note)
+
+
+def _names(named: Dict[str, Any]) -> str:
+    """'el *BMW Serie 3*', 'los *Mazda*' (as the customer named them)."""
+    makes, models = as_list(named.get("make")), as_list(named.get("model"))
+    if models:
+        return " o ".join(f"el *{car_name(make, model)}*" for make, model in zip(makes or [""] * len(models), models))
+    return " o ".join(f"los *{make}*" for make in makes)
+
+
+def _unhide(index: CatalogIndex, filters: Dict[str, Any], own: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+    """Drop the filters carried from earlier turns that leave none of the named cars; say which."""
+    wanted = matching(index, {k: v for k, v in filters.items() if k in own})
+    kept, dropped = dict(filters), []
+    for kind in FILTERS:
+        carried = [k for k in kind.keys if k in filters and k not in own]
+        passing = kind.mask(index, {k: filters[k] for k in carried})
+        if not carried or passing is None or (passing & wanted).any():
+            continue
+        dropped.append(_filter_name(kind.describe({k: filters[k] for k in carried})))
+        for key in carried:
+            kept.pop(key, None)
+    if dropped and not matching(index, kept).any():  # together they still hide it: drop every carried filter
+        kept = {k: v for k, v in filters.items() if k in own}
+        dropped = ["los filtros de antes"]
+    return kept, dropped
+
+
+def _segments(index: CatalogIndex, makes: List[str], models: List[str], base: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The segments of a car not in stock, closest first: its body type, sporty, premium makes."""
+    bodies = {KNOWN_MODELS.get((make, model)) for make in makes or [""] for model in models} - {None}
+    body = bodies.pop() if len(bodies) == 1 and "body_type" not in base else None
+    kinds = {KNOWN_MAKES.get(make, "") for make in makes}
+    sporty = "sport" in kinds or body == "coupe"
+    premium = sorted({car.make for car in index.cars if KNOWN_MAKES.get(car.make) in ("premium", "sport")})
+    premium = premium if kinds & {"sport", "premium"} else []
+    options = [
+        {"body_type": body, "query": "deportivo" if sporty else None, "make": premium or None},
+        {"body_type": body, "make": premium or None}, {"body_type": body}, {"query": "deportivo" if sporty else None},
+        {"make": premium or None},
+    ]
+    cleaned = [{k: v for k, v in option.items() if v} for option in options]
+    return [option for i, option in enumerate(cleaned) if option and option not in cleaned[:i]]
+
+
+def _filter_name(described: Optional[str]) -> str:
+    """'el filtro «hasta $250,000»'."""
+    return f"el filtro «{described}»" if described else "un filtro"
+
+
+def _not_in_stock(index: CatalogIndex, named: Dict[str, Any], filters: Dict[str, Any]) -> Reply:
+    """"No tenemos Lamborghini por ahora": the closest cars in stock, labelled as alternatives."""
+    makes, models = as_list(named.get("make")), as_list(named.get("model"))
+    wanted = " o ".join(car_name(make, model) for make, model in zip(makes or [""] * len(models), models)) or " o ".join(makes)
+    base = {k: v for k, v in filters.items() if k not in Names.keys}
+    segment = next((option for option in _segments(index, makes, models, base)
+                    if matching(index, {**base, **option}).any()), {})
+    alternatives = {**base, **segment}
+    head = f"No tenemos *{wanted}* por ahora 😕"
+    results = search(index, alternatives)
+    if not results.cars:
+        return Reply(head + "\n¿Te ayudo a buscar otra marca o modelo? Dime tu presupuesto o para qué lo usarás.",
+                     {"search_filters": base, "search_shown": [], "search_page": [], "search_relax": None})
+    reply = _results_reply(index, alternatives, [])
+    body = reply.text.split("\n\n", 1)[1]  # the cards, without the "Encontré..." line
+    parts = [describe_filters({k: v for k, v in alternatives.items() if k not in ("make", "query")})]
+    if segment.get("query"):
+        parts.append("deportivos")
+    if segment.get("make"):
+        parts.append("de marcas premium")
+    criteria = " · ".join(p for p in parts if p)
+    label = f"Estas son las alternativas más cercanas ({criteria}):" if criteria else "Estas son algunas alternativas:"
+    # The alternatives are not what the customer asked for: their filters stay the customer's own.
+    slots = {key: value for key, value in reply.slots.items() if key != "car_in_focus"}
+    return Reply(f"{head}\n{label}\n\n{body}", {**slots, "search_filters": base})
 
 
 def more_turn(text: str, state: State, index: CatalogIndex) -> Reply:
@@ -236,7 +280,7 @@ def details_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """Full details of the car the customer names or points at; it becomes the car in focus."""
     ref = resolve_cars(text, index, state.page, state.shown, state.focus)
     if not ref.cars:
-        return _which_car(state, index, ref.explicit)
+        return _which_car(state, index, ref)
     car = ref.cars[0]
     return Reply(car_details(car), {"car_in_focus": car.stock_id})
 
@@ -245,7 +289,7 @@ def feature_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """A question about the car in focus (or the car it names)."""
     ref = resolve_cars(text, index, state.page, state.shown, state.focus)
     if not ref.cars:
-        return _which_car(state, index, ref.explicit)
+        return _which_car(state, index, ref)
     car = ref.cars[0]
     return Reply(answer_feature(car, text), {"car_in_focus": car.stock_id})
 
@@ -255,7 +299,8 @@ def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     cars = resolve_cars(text, index, state.page, state.shown, state.focus, wanted=2).cars
     if len(cars) < 2:
         return Reply("¿Qué dos autos comparo? Dime por ejemplo «compara el 1 con el 3» o «el Versa contra el Rio» ⚖️")
-    return Reply(compare(cars))
+    # The two compared cars are the list now: "el primero" is the first of them.
+    return Reply(compare(cars), {"search_page": [car.stock_id for car in cars]})
 
 
 def reset_turn() -> Reply:
@@ -265,12 +310,17 @@ def reset_turn() -> Reply:
     )
 
 
-def _which_car(state: State, index: CatalogIndex, explicit: bool = False) -> Reply:
-    if explicit:
+def _which_car(state: State, index: CatalogIndex, ref: Reference) -> Reply:
+    """Why the message points at no car, and how to point at one."""
+    listed = [stock_id for stock_id in state.page if index.get(stock_id)]
+    if ref.beyond_list and listed:
+        return Reply(f"En la última lista te mostré {len(listed)} {'auto' if len(listed) == 1 else 'autos'} 🙂 "
+                     f"Dime un número del 1 al {len(listed)}, o la marca y el modelo que buscas.")
+    if ref.explicit and not ref.beyond_list:
         return Reply("No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "
                      "¿Te muestro opciones parecidas? Dime qué buscas o elige un número de la lista.")
     if state.focus and not index.get(state.focus):
         return Reply("Ese auto ya no está disponible 😕 (se vendió). ¿Te muestro opciones parecidas?", {"car_in_focus": None})
-    if state.page:
+    if listed and not ref.beyond_list:
         return Reply("¿De cuál auto? Dime el número de la lista (por ejemplo «el 2») o su modelo 🙂")
     return Reply("¿De qué auto? Cuéntame qué buscas y te muestro opciones, por ejemplo «un sedán de menos de 300 mil» 🚗")

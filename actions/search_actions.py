@@ -2,6 +2,8 @@
 
 Each action reads the search slots, calls the matching `*_turn` function with
 the raw text of the last message, sends the reply and sets the slots it returns.
+A search run while a form asks for something leaves that form (`actions.forms`);
+details and questions about a car are answered and the form asks again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import search
 from actions.catalog_index import CatalogIndex, catalog
+from actions.forms import leave_form
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class _SearchAction(Action, metaclass=ABCMeta):
     """
 
     action_name = ""
+    leaves_forms = False  # a switch to search, not a question the form can resume after
 
     @staticmethod
     @abstractmethod
@@ -58,22 +62,24 @@ class _SearchAction(Action, metaclass=ABCMeta):
             logger.exception("%s falló con %r", self.action_name, text)
             dispatcher.utter_message(text=search.UNAVAILABLE)
             return []
+        left = leave_form(tracker, dispatcher) if self.leaves_forms else []
         for message in reply.messages:
             dispatcher.utter_message(text=message)
-        return [SlotSet(slot, value) for slot, value in reply.slots.items()]
+        return left + [SlotSet(slot, value) for slot, value in reply.slots.items()]
 
 
-def _search_action(action_name: str, turn: Turn) -> type:
+def _search_action(action_name: str, turn: Turn, leaves_forms: bool = True) -> type:
     """The concrete action `action_name` that runs `turn` ("action_car_details" -> ActionCarDetails)."""
     class_name = "".join(part.title() for part in action_name.split("_"))
-    namespace = {"action_name": action_name, "turn": staticmethod(turn), "__module__": __name__}
+    namespace = {"action_name": action_name, "turn": staticmethod(turn), "leaves_forms": leaves_forms,
+                 "__module__": __name__}
     return type(class_name, (_SearchAction,), namespace)
 
 
 ActionSearchCars = _search_action("action_search_cars", search.search_turn)
 ActionMoreResults = _search_action("action_more_results", search.more_turn)
-ActionCarDetails = _search_action("action_car_details", search.details_turn)
-ActionCarFeature = _search_action("action_car_feature", search.feature_turn)
+ActionCarDetails = _search_action("action_car_details", search.details_turn, leaves_forms=False)
+ActionCarFeature = _search_action("action_car_feature", search.feature_turn, leaves_forms=False)
 ActionCompareCars = _search_action("action_compare_cars", search.compare_turn)
 ActionResetFilters = _search_action("action_reset_filters", lambda text, state, index: search.reset_turn())
 ActionSearchAffirm = _search_action("action_search_affirm", lambda text, state, index: search.affirm_turn(state, index))

@@ -9,28 +9,24 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from actions.catalog_index import CarInfo, CatalogIndex
-from actions.parsing import normalize
-from actions.search_filters import FILLER, in_spans, matching
-from actions.search_names import NameMatch, find_names
+from actions.search_filters import FILLER, matching
+from understanding.cues import THIS_ONE, list_pointers, superlative
+from understanding.names import NameMatch, find_names
+from understanding.text import normalize
 
-_ORDINALS = {
-    "primero": 1, "primer": 1, "primera": 1, "1ro": 1, "1o": 1, "segundo": 2, "segunda": 2, "2do": 2,
-    "2o": 2, "tercero": 3, "tercer": 3, "tercera": 3, "3ro": 3, "3o": 3, "cuarto": 4, "cuarta": 4,
-    "4to": 4, "quinto": 5, "quinta": 5, "5to": 5,
-}
-_ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b")
-_NUMBERED = re.compile(r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|auto|carro|#)\s*#?\s*|#)([1-9])\b(?!\s*(?:mil|k\b|millon|%|anos|meses))")
-_LAST = re.compile(r"\b(?:ultimo|ultima)\b")
-_NUMBER_ONLY = re.compile(r"#?\s*[1-9]")
-_THIS_ONE = re.compile(r"\b(?:ese|este|esa|esta|dicho|mismo)\b")
+# The column a superlative over the list orders by, and whether the smallest comes first.
+_ORDERS = {"price_asc": ("price", False), "price_desc": ("price", True), "year_desc": ("year", True),
+           "km_asc": ("km", False)}
 
 
 @dataclass
 class Reference:
-    """The cars a message points at, and whether it pointed at any explicitly."""
+    """The cars a message points at, whether it pointed at any explicitly, and whether it
+    pointed past the end of the list ("el 4" after two cars)."""
 
     cars: List[CarInfo]
     explicit: bool
+    beyond_list: bool = False
 
 
 def resolve_cars(
@@ -46,13 +42,20 @@ def resolve_cars(
     shown_cars = [c for c in (index.get(s) for s in shown) if c]
     refs: List[Tuple[int, CarInfo]] = []
 
-    recent = page_cars + shown_cars + [c for c in (index.get(focus),) if c]
-    names = find_names(text, index, known=[c.model for c in recent])
+    focus_car = [c for c in (index.get(focus),) if c]  # a name that fits the car in focus means it
+    recent = page_cars + shown_cars + focus_car
+    names = find_names(text, index.vocabulary, known=[c.model for c in recent])
     name_spans = [(m.start, m.end) for m in names]
-    pointers = _pointers(norm, len(page_cars), name_spans)
+    pointers = list_pointers(norm, len(page_cars), name_spans)
     for start, number in pointers:
         if 1 <= number <= len(page_cars):
             refs.append((start, page_cars[number - 1]))
+    order = superlative(norm)
+    if order and page_cars:  # "el más barato de esos"
+        column, highest = _ORDERS[order]
+        pick = (max if highest else min)(page_cars, key=lambda car: getattr(car, column))
+        refs.append((0, pick))
+        pointers.append((0, 0))
 
     # Group consecutive name matches: "Volkswagen Golf GTI" is one car.
     groups: List[List[NameMatch]] = []
@@ -64,7 +67,7 @@ def resolve_cars(
     for i, group in enumerate(groups):
         end = groups[i + 1][0].start if i + 1 < len(groups) else len(norm)
         tail = norm[group[-1].end : end]
-        car = _best_named(index, group, tail, page_cars + shown_cars)
+        car = _best_named(index, group, tail, focus_car + page_cars + shown_cars)
         if car:
             refs.append((group[0].start, car))
 
@@ -74,38 +77,12 @@ def resolve_cars(
         if car not in cars:
             cars.append(car)
     explicit = bool(pointers or groups)
-    if len(cars) < wanted and (len(cars) == len(pointers) + len(groups) or _THIS_ONE.search(norm)):
+    if len(cars) < wanted and (len(cars) == len(pointers) + len(groups) or THIS_ONE.search(norm)):
         current = index.get(focus)
         if current and current not in cars:
             cars.insert(0, current)
-    return Reference(cars[:wanted], explicit)
-
-
-def _pointers(norm: str, length: int, names: Sequence[Tuple[int, int]] = ()) -> List[Tuple[int, int]]:
-    """Where a normalized message points at a place in a list of `length` ("la segunda",
-    "el 2", "la última"), and which place; a number inside a car's name is not one."""
-    found = [(m.start(), _ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
-    found += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
-              if not in_spans(m.start(1), m.end(1), names)]
-    found += [(m.start(), length) for m in _LAST.finditer(norm)]
-    return found
-
-
-def is_list_number(text: str) -> bool:
-    """True when the whole message is a number in a list: "2", "el 2", "opción 3"."""
-    norm = normalize(text).strip(" .!?")
-    return bool(_NUMBER_ONLY.fullmatch(norm) or _NUMBERED.fullmatch(norm))
-
-
-def list_position(text: str, length: int) -> Optional[int]:
-    """The place in a list of `length` that a message points at ("la segunda", "el 2",
-    just "2", "la última"), counted from 1; None when it points at none or at several."""
-    norm = normalize(text).strip(" .!?")
-    if _NUMBER_ONLY.fullmatch(norm):
-        found = [int(norm.lstrip("# "))]
-    else:
-        found = [number for _, number in _pointers(norm, length)]
-    return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
+    beyond = any(number > len(page_cars) for _, number in pointers)
+    return Reference(cars[:wanted], explicit, beyond)
 
 
 def _best_named(index: CatalogIndex, group: List[NameMatch], tail: str, recent: List[CarInfo]) -> Optional[CarInfo]:

@@ -3,51 +3,15 @@ answers about a car's features, and two cars side by side."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
 from actions.formatting import car_name, format_km, format_price
-from actions.parsing import normalize
-from actions.search_filters import BLUETOOTH, CARPLAY, as_list
+from actions.search_filters import describe_filters, describe_monthly_plan, monthly_payment_of
+from understanding.cues import feature_asked
+from understanding.text import normalize
 
 NUMBER_EMOJI = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
-BODY_NAMES = {**BODY_LABELS, "camioneta": "camioneta (SUV, minivan o pickup)"}
-SORT_NAMES = {"price_asc": "los más económicos primero", "km_asc": "menos km primero", "year_desc": "los más nuevos primero"}
-
-
-def describe_filters(filters: Dict[str, Any]) -> str:
-    """The filters in a short Spanish line: 'Volkswagen Golf · hasta $300,000 · con Bluetooth'."""
-    parts = []
-    names = " ".join(p for p in (" o ".join(as_list(filters.get("make"))), " o ".join(as_list(filters.get("model")))) if p)
-    if names:
-        parts.append(names)
-    if filters.get("body_type"):
-        parts.append(BODY_NAMES.get(filters["body_type"], filters["body_type"]))
-    low, high = filters.get("year_min"), filters.get("year_max")
-    if low and high:
-        parts.append(str(low) if low == high else f"{low} a {high}")
-    elif low:
-        parts.append(f"{low} o más nuevo")
-    elif high:
-        parts.append(f"{high} o anterior")
-    low, high = filters.get("price_min"), filters.get("price_max")
-    if low and high:
-        parts.append(f"{format_price(low)} a {format_price(high)}")
-    elif high:
-        parts.append(f"hasta {format_price(high)}")
-    elif low:
-        parts.append(f"desde {format_price(low)}")
-    if filters.get("km_max"):
-        parts.append(f"hasta {format_km(filters['km_max'])}")
-    features = [n for k, n in (("bluetooth", "Bluetooth"), ("carplay", "CarPlay")) if filters.get(k)]
-    if features:
-        parts.append("con " + " y ".join(features))
-    if filters.get("query"):
-        parts.append(f"“{filters['query']}”")
-    if filters.get("sort"):
-        parts.append(SORT_NAMES[filters["sort"]])
-    return " · ".join(parts)
 
 
 def features_line(car: CarInfo) -> str:
@@ -60,13 +24,16 @@ def features_line(car: CarInfo) -> str:
     else:
         sound = "🔇 Sin Bluetooth ni CarPlay"
     gearbox = transmission(car)
-    return f"⚙️ {gearbox.capitalize()} · {sound}" if gearbox else sound
+    return f"⚙️ {gearbox[0].upper()}{gearbox[1:]} · {sound}" if gearbox else sound
 
 
-def car_card(car: CarInfo, number: Optional[int] = None) -> str:
-    """A car in a results list, WhatsApp-shaped as in the original."""
+def car_card(car: CarInfo, number: Optional[int] = None, filters: Optional[Dict[str, Any]] = None) -> str:
+    """A car in a results list, WhatsApp-shaped as in the original; with its monthly
+    payment when the search is by monthly payment."""
     head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
     lines = [f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
+    if filters and filters.get("monthly_max"):
+        lines.append(f"💵 *{format_price(monthly_payment_of(car.price, filters))}*/mes")
     if car.body:
         label = BODY_LABELS[car.body]
         lines.append(f"📏 {label[0].upper()}{label[1:]}")  # "SUV" stays "SUV", "sedán" becomes "Sedán"
@@ -85,7 +52,9 @@ def format_results(cars: Sequence[CarInfo], total: int, filters: Dict[str, Any],
         head = f"Encontré *{total}* {noun}" + (f" ({criteria})" if criteria else "") + ":"
     else:
         head = f"Encontré *{total}* autos" + (f" ({criteria})" if criteria else "") + f". Te muestro {shown}:"
-    body = "\n\n".join(car_card(car, i + 1) for i, car in enumerate(cars))
+    if filters.get("monthly_max"):
+        head += f"\n_Mensualidad estimada {describe_monthly_plan(filters)}._"
+    body = "\n\n".join(car_card(car, i + 1, filters) for i, car in enumerate(cars))
     remaining = total - already_shown - shown
     tail = "¿Te gustaría saber más de alguno? Dime el número o el modelo 🔎"
     if remaining > 0:
@@ -121,28 +90,12 @@ def car_details(car: CarInfo) -> str:
     return "\n".join(line for i, line in enumerate(lines) if line or i == 11)
 
 
-_FEATURE_QUESTIONS = [
-    ("bluetooth", BLUETOOTH),
-    ("carplay", CARPLAY),
-    ("km", re.compile(r"\bkilometr|\bkm\b|\bkms\b|\brecorrido\b|\bmillaje\b")),
-    ("size", re.compile(r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b|\bgrande\b|\bchico\b|\bespacio\b|\bcabe")),
-    ("price", re.compile(r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b")),
-    ("year", re.compile(r"\bano\b|\bque modelo\b|\bantiguedad\b|\bviejo\b")),
-    ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b")),
-    ("transmission", re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b")),
-    ("traction", re.compile(r"\b4x4\b|\bawd\b|\btraccion\b|\btodo terreno\b|\b4wd\b")),
-    ("seats", re.compile(r"\bpasajeros\b|\basientos\b|\bplazas\b|\bcuantas personas\b|\bfilas\b|\bfamilia\b")),
-    ("body", re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b")),
-    ("available", re.compile(r"\bdisponible\b|\bsigue\b|\btodavia\b|\bvendido\b|\baun\b")),
-]
-
-
 def answer_feature(car: CarInfo, text: str) -> str:
     """Answer questions about a car truthfully from its data (empty means no)."""
     norm = normalize(text)
     name = f"{car_name(car.make, car.model)} {car.year}"
     answers = []
-    asked = [key for key, pattern in _FEATURE_QUESTIONS if pattern.search(norm)]
+    asked = feature_asked(norm)
     for key in asked:
         if key == "bluetooth":
             answers.append(f"🎵 ¡Sí! El {name} tiene *Bluetooth*." if car.bluetooth else f"🎵 No, el {name} no tiene Bluetooth.")

@@ -284,7 +284,7 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
 
     reply = servers.say_text(sender, "Juan Pérez")
     assert "¡Perfecto! Tu cita ha sido agendada:" in reply
-    assert f"📅 Fecha: " in reply and f"{day.day} de {MONTHS[day.month - 1]}" in reply
+    assert "📅 Fecha: " in reply and f"{day.day} de {MONTHS[day.month - 1]}" in reply
     assert "⏰ Hora: 11:00" in reply and "🚗 Auto: Nissan Versa 2021" in reply
     assert "👤 Nombre: Juan Pérez" in reply and "recordatorio" in reply
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actions import catalog_index, db, embeddings, search, search_filters, search_names, search_replies
-from actions.search_references import is_list_number, list_position
+from actions import catalog_index, db, embeddings, search, search_filters, search_replies
+from understanding import names as search_names
+from understanding.known_cars import KNOWN_MAKES
+from understanding.cues import is_list_number, list_position
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
@@ -94,20 +96,20 @@ def test_filters_from_spanish_text(index, text, expected):
      "¿tiene cámara de reversa?", "lo quiero pagar a 3 años"],
 )
 def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
-    assert search_names.find_names(text, index) == []
+    assert search_names.find_names(text, index.vocabulary) == []
 
 
 def test_models_that_are_spanish_words_count_when_capitalised_or_with_their_make(index):
-    models = lambda text: [m.model for m in search_names.find_names(text, index) if m.model]  # noqa: E731
+    models = lambda text: [m.model for m in search_names.find_names(text, index.vocabulary) if m.model]  # noqa: E731
     assert models("compara el Versa con el Rio") == ["Versa", "Rio"]
     assert models("un kia rio") == ["Rio"]
     assert models("tienes rio?") == []
-    assert [m.model for m in search_names.find_names("y el rio?", index, known=["Rio"])] == ["Rio"]
+    assert [m.model for m in search_names.find_names("y el rio?", index.vocabulary, known=["Rio"])] == ["Rio"]
 
 
 def test_a_model_name_with_a_stopword_needs_the_whole_name(index):
-    assert search_names.find_names("un auto de a 3 años", index) == []
-    models = lambda text: [(m.make, m.model) for m in search_names.find_names(text, index) if m.model]  # noqa: E731
+    assert search_names.find_names("un auto de a 3 años", index.vocabulary) == []
+    models = lambda text: [(m.make, m.model) for m in search_names.find_names(text, index.vocabulary) if m.model]  # noqa: E731
     assert models("un Audi A3") == [("Audi", "A3")]
     assert models("un Mercedes Clase A") == [("Mercedes Benz", "Clase A")]
 
@@ -216,9 +218,12 @@ def test_no_results_for_several_names_still_offers_a_relaxation(index, text):
     assert "No encontré" in reply.text and reply.slots["search_relax"]
 
 
-def test_a_make_with_no_cars_is_answered_honestly(index):
+def test_a_make_with_no_cars_is_answered_honestly_with_labelled_alternatives(index):
     reply = search.search_turn("busco un Tesla", search.State(), index)
-    assert "No encontré" in reply.text and "ver otras marcas" in reply.text
+    assert reply.text.startswith("No tenemos *Tesla* por ahora")
+    assert "alternativas más cercanas (de marcas premium)" in reply.text
+    shown = [index.get(stock_id) for stock_id in reply.slots["search_page"]]
+    assert shown and all(KNOWN_MAKES.get(car.make) in ("premium", "sport") for car in shown)
 
 
 def test_a_new_model_is_found_without_retraining_and_sold_cars_are_never_offered(tmp_path):

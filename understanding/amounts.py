@@ -7,9 +7,10 @@ Understands "300 mil", "medio millón", "$350,000", "350k", "1.2 millones",
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import List, Optional
+
+from understanding.text import normalize
 
 _NUMBER_WORDS = {
     "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
@@ -36,13 +37,6 @@ _WORD_AMOUNT = re.compile(
     % "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 )
 _HALF_MILLION = re.compile(r"\bmedio\s+millon\b")
-
-
-def normalize(text: str) -> str:
-    """Lower-case, strip accents and collapse spaces: 'Millón' -> 'millon'."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text.lower()).strip()
 
 
 @dataclass(frozen=True)

@@ -1,109 +1,72 @@
 """Makes and models a customer names, typo-tolerant, against the live catalog.
 
-The vocabulary is every make and model ever in the catalog plus well-known
-makes and the names customers use ("vocho", "chevy"). `find_names` takes exact
-names first, longest first ("land rover", "mazda 3"), then typos with rapidfuzz
-("volswagen golff"); frequent Spanish words are never taken for a name ("onda"
-is not Honda), and models that are everyday words ("rio", "uno") count only
-with their make, capitalised mid-sentence, or when just shown to the customer.
+The vocabulary is every make and model ever in the catalog (read live, so a new
+car needs no retraining) plus the well-known ones of `known_cars` and the names
+customers use ("vocho", "chevy"). `find_names` takes exact names first, longest
+first ("land rover", "mazda 3"), then typos with rapidfuzz ("volswagen golff");
+frequent Spanish words are never taken for a name ("onda" is not Honda), and
+models that are everyday words ("rio", "uno") count only with their make,
+capitalised mid-sentence, or when just shown to the customer.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from rapidfuzz import fuzz, process
 
-from actions.catalog_index import CatalogIndex
-from actions.parsing import normalize
+from understanding.known_cars import KNOWN_MAKES, KNOWN_MODELS, MAKE_ALIASES, MODEL_ALIASES
+from understanding.text import COMMON_WORDS, normalize, squash, word_spans
 
-# Names a customer uses that are not the catalog's own spelling.
-MAKE_ALIASES = {
-    "vw": "Volkswagen", "volks": "Volkswagen", "wolkswagen": "Volkswagen", "chevy": "Chevrolet",
-    "chevi": "Chevrolet", "chebrolet": "Chevrolet", "mercedes": "Mercedes Benz", "benz": "Mercedes Benz",
-    "mercedesbenz": "Mercedes Benz", "bmw": "BMW", "kia": "KIA", "ram": "RAM", "mg": "MG",
-    "landrover": "Land Rover", "alfa": "Alfa Romeo",
-}
-# Well-known makes, so "busco un Tesla" is understood (and answered honestly) even
-# when the catalog has none.
-KNOWN_MAKES = [
-    "Acura", "Alfa Romeo", "Audi", "BAIC", "BMW", "BYD", "Buick", "Cadillac", "Chevrolet", "Chirey",
-    "Chrysler", "Cupra", "Dodge", "Fiat", "Ford", "GMC", "Honda", "Hyundai", "Infiniti", "JAC",
-    "Jaguar", "Jeep", "KIA", "Land Rover", "Lexus", "Lincoln", "Mazda", "Mercedes Benz", "MG",
-    "Mini", "Mitsubishi", "Nissan", "Peugeot", "Porsche", "RAM", "Renault", "Seat", "Subaru",
-    "Suzuki", "Tesla", "Toyota", "Volkswagen", "Volvo",
-]
-# (make, model) the customer may call by another name.
-MODEL_ALIASES = {
-    "vocho": ("Volkswagen", "Sedan"), "bocho": ("Volkswagen", "Sedan"), "escarabajo": ("Volkswagen", "Beetle"),
-    "crv": ("Honda", "CR-V"), "hrv": ("Honda", "HR-V"), "brv": ("Honda", "BR-V"), "xtrail": ("Nissan", "X-Trail"),
-    "tcross": ("Volkswagen", "T-Cross"), "rav": ("Toyota", "RAV4"), "np300": ("Nissan", "NP300 Frontier"),
-    "i10": ("Hyundai", "Grand i10"), "mazda3": ("Mazda", "Mazda 3"), "mazda2": ("Mazda", "Mazda 2"),
-}
 # Models that are also everyday Spanish words: only taken when the make is named
 # too or the word is capitalised mid-sentence ("compara el Versa con el Rio").
 AMBIGUOUS_MODELS = {
     "rio", "uno", "avanza", "escape", "toledo", "durango", "leon", "mini", "city", "fit", "up", "ka",
-    "lobo", "one", "polo", "fiesta", "clase", "serie", "a", "s", "x", "q",
+    "lobo", "one", "polo", "fiesta", "clase", "serie", "a", "s", "x", "q", "tornado", "bronco", "edge",
+    "seal", "song", "supra", "neon",
 }
-# Frequent words never fuzzy-matched to a make or model ("onda" is not Honda).
-STOPWORDS = set(
-    """
-    a al algo alguna alguno algun anos ano antes aqui asi auto autos bien bueno buena busco buscando
-    cabe cada cajuela camioneta camionetas carro carros casi cerca chico chica cinco color como con
-    cual cuales cuanto cuanta cuantos cuesta de del desde dame dime donde dos el ella ellos en entre
-    era es esa ese eso esta este esto estoy familia familiar favor fuerte gracias grande hay hasta hola
-    igual interesa kilometraje kilometros la las le lo los mas marca marcas me mejor menos mi mil millon
-    millones modelo modelos mucho muestrame muy nada necesito ninguno no nos nuevo nueva o onda opcion
-    opciones otra otro otros para pero pesos poco por porfa precio precios presupuesto primero puede
-    puedes que quiero quisiera segundo sea seminuevo ser si sin sobre solo son su tambien tan tener
-    tengo tercero tiene tienen tienes todo todos tu un una uno unos usado ver version y ya entra
-    factura reversa camara conversa universal fuera afuera marzo
-    entrar carga marcha nueve ocho seis siete tres cuatro diez barato barata economico economica
-    deportivo deportiva lujo espacioso espaciosa cuarto quinto ultimo detalles detalle compara
-    comparar diferencia diferencias contra versus ciudad trabajo viaje viajes carretera pasajeros
-    personas asientos puertas motor rapido potente automatico manual estandar cuanto cuantas
-    hatchback sedan suv pickup minivan van troca coupe convertible
-    """.split()
-)
+STOPWORDS = COMMON_WORDS
 
 
-def squash(text: str) -> str:
-    """Normalized without spaces, hyphens or dots: 'CX-5' -> 'cx5'."""
-    return re.sub(r"[\s\-\.'/&]+", "", normalize(text))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Vocabulary:
-    """Make and model names the customer may use, from the catalog and the aliases."""
+    """Make and model names the customer may use, from the catalog and the known cars."""
 
     makes: Dict[str, str]  # squashed -> make
     models: Dict[str, List[Tuple[str, str]]]  # squashed -> [(make, model)]
     make_keys: Dict[str, List[str]]  # first letter -> squashed makes (for typos)
     model_keys: Dict[str, List[str]]
+    catalog: frozenset  # (make, model) pairs of the catalog, sold ones included
+
+    def in_catalog(self, make: Optional[str], model: Optional[str] = None) -> bool:
+        """Whether the catalog has ever had this make (and model)."""
+        return any(m == make and (model is None or n == model) for m, n in self.catalog)
 
 
-def vocabulary(index: CatalogIndex) -> Vocabulary:
-    """The vocabulary of an index, built once and kept on it."""
-    cached = getattr(index, "_vocabulary", None)
-    if cached is not None:
-        return cached
+@lru_cache(maxsize=8)
+def vocabulary(catalog_names: Tuple[Tuple[str, str], ...] = ()) -> Vocabulary:
+    """The vocabulary for the catalog's (make, model) pairs, built once per catalog."""
     makes: Dict[str, str] = {squash(make): make for make in KNOWN_MAKES}
     models: Dict[str, List[Tuple[str, str]]] = {}
-    catalog_makes = {squash(make): make for make, _ in index.names}
+    catalog_makes = {squash(make): make for make, _ in catalog_names}
     makes.update(catalog_makes)
     for alias, make in MAKE_ALIASES.items():
         makes[alias] = catalog_makes.get(squash(make), make)
-    for make, model in index.names:
+    for make, model in catalog_names:
         models.setdefault(squash(model), []).append((make, model))
+    for make, model in KNOWN_MODELS:
+        if squash(model) not in models:
+            models[squash(model)] = [(catalog_makes.get(squash(make), make), model)]
     for alias, (make, model) in MODEL_ALIASES.items():
         known = models.get(squash(model))
         models.setdefault(alias, known or [(catalog_makes.get(squash(make), make), model)])
-    vocab = Vocabulary(makes, models, _by_initial(makes), _by_initial(k for k in models if not k.isdigit()))
-    index._vocabulary = vocab
-    return vocab
+    return Vocabulary(
+        makes, models, _by_initial(makes), _by_initial(k for k in models if not k.isdigit()),
+        frozenset(catalog_names),
+    )
 
 
 def _by_initial(keys: Iterable[str]) -> Dict[str, List[str]]:
@@ -123,24 +86,18 @@ class NameMatch:
     exact: bool
 
 
-def word_spans(norm: str) -> List[Tuple[str, int, int]]:
-    """The words of a normalized text with their character spans."""
-    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", norm)]
-
-
 def _capitalised(original: str, word: str) -> bool:
     """Whether the word is written capitalised somewhere but the message's start ("el Rio")."""
     tokens = re.findall(r"[^\W_]+", original)
     return any(normalize(token) == word and token[0].isupper() for token in tokens[1:])
 
 
-def find_names(text: str, index: CatalogIndex, known: Iterable[str] = ()) -> List[NameMatch]:
+def find_names(text: str, vocab: Vocabulary, known: Iterable[str] = ()) -> List[NameMatch]:
     """Makes and models named in the text, in order, typo-tolerant.
 
     `known` models (e.g. the ones just shown) count even when they are everyday words.
     """
     known = {squash(model) for model in known}
-    vocab = vocabulary(index)
     norm = normalize(text)
     words = word_spans(norm)
     taken = [False] * len(words)

@@ -1,0 +1,193 @@
+"""What a message asks for, read from its words: the cues routing and the capabilities share.
+
+Every pattern here works on `text.normalize`d text (lower case, no accents).
+
+>>> list_position("me interesa la segunda", 4)
+2
+>>> bool(FINANCING.search(normalize("cuanto quedaria la mensualidad")))
+True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Sequence, Tuple
+
+from understanding.text import normalize
+
+# --- Pointing at a car of the last list: "el 2", "la segunda", "la última", "ese" -------
+
+ORDINALS = {
+    "primero": 1, "primer": 1, "primera": 1, "1ro": 1, "1o": 1, "1ero": 1, "segundo": 2, "segunda": 2,
+    "2do": 2, "2o": 2, "tercero": 3, "tercer": 3, "tercera": 3, "3ro": 3, "3o": 3, "3ero": 3,
+    "cuarto": 4, "cuarta": 4, "4to": 4, "quinto": 5, "quinta": 5, "5to": 5,
+}
+_ORDINAL = re.compile(r"\b(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b(?!\s+fila)")
+_NUMBERED = re.compile(
+    r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|auto|carro|#)\s*#?\s*|#)([1-9])\b"
+    r"(?!\s*(?:mil|k\b|millon|%|anos|meses|mes\b|de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|octubre|noviembre|diciembre)|pm|am|de la|hrs|horas|\.\d|:\d))"
+)
+_LAST = re.compile(r"\b(?:el|la|del)\s+ultim[oa]\b|\bultim[oa]\s+(?:de la lista|que me (?:mandaste|mostraste|ensenaste))")
+_NUMBER_ONLY = re.compile(r"#?\s*[1-9](?:\s*\ufe0f?\u20e3)?")
+THIS_ONE = re.compile(r"\b(?:ese|este|esa|esta|dicho|mismo|misma)\b(?!\s+(?:dia|mes|ano|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin))")
+# A demonstrative that points at the car being talked about ("ese me interesa", "quiero esa
+# camioneta"); "está bien" and "ese día" do not.
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:ese|esa|este|esos|esas|estos|aquel|aquella)\b(?!\s+(?:dia|mes|ano|horario|hora|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin|precio|plazo|enganche))"
+    r"|\besta (?:camioneta|troca|opcion|unidad|nave)\b"
+)
+# "el más barato de esos", "la más nueva de la lista": a superlative over the cars just shown.
+_OF_THOSE = r"(?:de esos|de esas|de estos|de estas|de la lista|de los que me (?:mandaste|mostraste|ensenaste|pasaste)|de ahi)"
+SUPERLATIVES = [
+    ("price_asc", re.compile(r"\bmas (?:barat[oa]|economic[oa]|accesible)\b.{0,12}" + _OF_THOSE)),
+    ("price_desc", re.compile(r"\bmas car[oa]\b.{0,12}" + _OF_THOSE)),
+    ("year_desc", re.compile(r"\bmas (?:nuev[oa]|recientes?)\b.{0,12}" + _OF_THOSE)),
+    ("km_asc", re.compile(r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b.{0,12}" + _OF_THOSE)),
+]
+
+
+def list_pointers(norm: str, length: int, skip: Sequence[Tuple[int, int]] = ()) -> List[Tuple[int, int]]:
+    """Where a normalized message points at a place in a list of `length` ("la segunda",
+    "el 2", "la última"), and which place; numbers inside the spans in `skip` (a car's
+    name: "Mazda 3") are not places."""
+    found = [(m.start(), ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
+    found += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
+              if not any(m.start(1) < b and m.end(1) > a for a, b in skip)]
+    found += [(m.start(), length) for m in _LAST.finditer(norm)]
+    bare = normalize(norm).strip(" .!?¿¡")
+    if not found and _NUMBER_ONLY.fullmatch(bare):
+        found = [(0, int(re.sub(r"\D", "", bare)[:1]))]
+    return found
+
+
+def superlative(norm: str) -> Optional[str]:
+    """The order of "el más barato de esos" ('price_asc', ...), or None."""
+    return next((order for order, pattern in SUPERLATIVES if pattern.search(norm)), None)
+
+
+def points_at_car(norm: str, skip: Sequence[Tuple[int, int]] = ()) -> bool:
+    """Whether the message points at a car shown or talked about: a list number or ordinal,
+    "la última", "el más barato de esos", "ese"."""
+    return bool(list_pointers(norm, 5, skip) or superlative(norm) or _DEMONSTRATIVE.search(norm))
+
+
+def is_list_number(text: str) -> bool:
+    """True when the whole message is a number in a list: "2", "el 2", "opción 3"."""
+    norm = normalize(text).strip(" .!?")
+    return bool(_NUMBER_ONLY.fullmatch(norm) or _NUMBERED.fullmatch(norm))
+
+
+def list_position(text: str, length: int) -> Optional[int]:
+    """The place in a list of `length` that a message points at ("la segunda", "el 2",
+    just "2", "la última"), counted from 1; None when it points at none or at several."""
+    found = [number for _, number in list_pointers(normalize(text).strip(" .!?"), length)]
+    return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
+
+
+# --- What a car has: the questions about one car --------------------------------------
+
+BLUETOOTH = re.compile(r"\bblue ?(?:t(?:oo|u|o)th?|tut|tooh)\b|\bbluetoot\b|\bblutu+t?h?\b|\bbt\b")
+CARPLAY = re.compile(r"\bcar ?pl?ay\b|\bcarpley\b|\bapple ?car\b|\bandroid auto\b")
+FEATURE_QUESTIONS = [
+    ("bluetooth", BLUETOOTH),
+    ("carplay", CARPLAY),
+    ("km", re.compile(r"\bkilometr|\bkm\b|\bkms\b|\brecorrido\b|\bmillaje\b|\bkilos\b")),
+    ("size", re.compile(r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b"
+                        r"|\bgrande\b|\bchico\b|\bespacio\b|\bcabe|\bcajuela\b|\bmaletero\b")),
+    ("price", re.compile(r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b|\bcuanto sale\b|\bcuanto cuesta\b")),
+    ("year", re.compile(r"\bano\b|\bque modelo\b|\bantiguedad\b|\bviejo\b")),
+    ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b|\bturbo\b")),
+    ("transmission", re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b|\bdsg\b")),
+    ("traction", re.compile(r"\b4x4\b|\bawd\b|\btraccion\b|\btodo terreno\b|\b4wd\b")),
+    ("seats", re.compile(r"\bpasajeros\b|\basientos\b|\bplazas\b|\bcuantas personas\b|\bfilas\b|\bfamilia\b")),
+    ("body", re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b")),
+    ("available", re.compile(r"\bdisponible\b|\bsigue\b|\btodavia\b|\bvendido\b|\baun\b|\bapartad")),
+]
+# A question about one car ("¿tiene carplay?", "¿cuántos km tiene?", "¿es automático?"),
+# not a request for cars with it ("autos con carplay", "busco uno automático").
+_ABOUT_ONE_CAR = re.compile(
+    r"\b(?:tiene|trae|tendra|cuenta con|viene con|es|esta|cuantos|cuanto|cuantas|cuanta|de que|que tan|que tipo|"
+    r"sigue|aun|todavia|cabe|caben|se ve|como (?:es|esta|anda))\b"
+)
+_ASKS_FOR_CARS = re.compile(
+    r"\b(?:busco|buscando|quiero|quisiera|necesito|ocupo|muestrame|ensename|ensenar|mostrar|manda|mandame|"
+    r"pasame|tienen|tendran|hay|habra|venden|opciones|alguno|alguna|autos|carros|coches|camionetas|que me alcanza)\b"
+)
+
+
+def feature_asked(norm: str) -> List[str]:
+    """The features a message asks about ('km', 'carplay', ...), in the order of FEATURE_QUESTIONS."""
+    return [key for key, pattern in FEATURE_QUESTIONS if pattern.search(norm)]
+
+
+def asks_about_one_car(norm: str) -> bool:
+    """A question about a feature of one car, not a search for cars with it."""
+    return bool(feature_asked(norm)) and bool(_ABOUT_ONE_CAR.search(norm)) and not _ASKS_FOR_CARS.search(norm)
+
+
+# --- Kinds of car ------------------------------------------------------------------------
+
+BODY_WORDS = [
+    ("pickup", re.compile(r"\bpick ?-?ups?\b|\btrocas?\b|\btroquitas?\b|\bcamionetas? de carga\b|\bcon caja\b|\bde batea\b")),
+    ("minivan", re.compile(r"\bmini ?vans?\b|\bvans?\b|\bmonovolumen\b")),
+    ("suv", re.compile(r"\bsuvs?\b|\bcrossovers?\b|\bcamionetitas?\b")),
+    ("coupe", re.compile(r"\bcoupes?\b|\bcupes?\b|\bconvertibles?\b|\bdescapotables?\b|\bdeportivos? de dos puertas\b")),
+    ("hatchback", re.compile(r"\bhatch ?backs?\b|\bhatch\b|\bhb\b|\bhatchs\b")),
+    ("sedan", re.compile(r"\bsedan(?:es|cito)?s?\b")),
+    ("camioneta", re.compile(r"\bcamionet(?:a|as|ota|otas)\b")),
+]
+# Gearbox words of a request: "automática", "estándar", "de velocidades" ...
+TRANSMISSION_WORDS = [
+    ("cvt", re.compile(r"\bcvt\b|\bivt\b|\bxtronic\b")),
+    ("dsg", re.compile(r"\bdsg\b|\bdct\b|\bdoble embrague\b|\bs ?tronic\b")),
+    ("manual", re.compile(r"\b(?:estandar|standard|standar|manual(?:es)?|de velocidades|std|de palanca)\b")),
+    ("automatic", re.compile(r"\b(?:automatic[oa]s?|automatik[oa]s?|automatica|aut|tiptronic)\b")),
+]
+TRACTION = re.compile(r"\b(?:4x4|4 x 4|4wd|awd|traccion (?:integral|total|4x4|en las cuatro)|todo terreno|doble traccion|4motion|quattro|xdrive|4matic)\b")
+
+
+# --- What the customer wants to do ---------------------------------------------------------
+
+FINANCING = re.compile(
+    r"\b(?:mensualidad(?:es)?|mensual(?:es)?|financia\w*|credito|a meses|enganche|plazos?|"
+    r"cuanto (?:pagaria|quedaria|saldria|seria) (?:al|por|cada) mes|pagos? (?:chiquitos|mensuales|fijos)|"
+    r"abonos?|a pagos|en pagos|amortiza\w*)\b"
+)
+# A monthly budget to search by: "puedo pagar 6 mil al mes", "que la mensualidad no pase de 8 mil".
+MONTHLY_AFTER = re.compile(r"^\s*(?:pesos\s+)?(?:al mes|mensuales|mensual|por mes|cada mes|de mensualidad|mensualmente|x mes)\b")
+MONTHLY_BEFORE = re.compile(r"(?:mensualidad(?:es)?|pagos? mensuales?|pago al mes|abonos?)\s*(?:de|que no pase de|no mayor a|maxima de|hasta|menor a|de maximo|maximo|de hasta|de unos|como de|que no pasen? de|no mas de)?\s*(?:\$\s*)?$")
+BOOKING = re.compile(
+    r"\b(?:cita|agend\w*|apart(?:a|ar|arlo|arla)|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
+    r"conocerl[oa]|prueba de manejo|manejarl[oa]|probarl[oa]|test drive|ir a la sucursal|ir a su sucursal|"
+    r"lo puedo ver|la puedo ver|puedo ir|podria ir|voy a ir|ir el|paso el|pasar el|verlo el|verla el|verlos|verlas|ir manana)\b"
+)
+# A time of day ("a las 11", "4 pm", "10:30", "5 de la tarde"): never an amount of money.
+TIME_OF_DAY = re.compile(
+    r"\b(?:a\s+las?|las|la|como\s+a\s+las|tipo)\s+\d{1,2}(?:\s*[:.h]\s*\d{2})?(?:\s*(?:am|pm|hrs?|horas))?\b"
+    r"|\b\d{1,2}(?:\s*[:.]\s*\d{2})?\s*(?:a\.?\s?m\b\.?|p\.?\s?m\b\.?|hrs?\b|horas\b|de la (?:manana|tarde|noche)\b)"
+    r"|\b\d{1,2}\s*:\s*\d{2}\b"
+)
+DAY_OR_TIME = re.compile(
+    r"\b(?:hoy|manana|pasado manana|lunes|martes|miercoles|jueves|viernes|sabado|domingo|fin de semana|"
+    r"mediodia|en la manana|en la tarde|temprano)\b|" + TIME_OF_DAY.pattern
+)
+COMPARE = re.compile(r"\b(?:compar\w*|vs|versus|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|que diferencia hay)\b")
+HANDOFF = re.compile(
+    r"\b(?:hablar|platicar|comunicarme|comunicar|contactar|hablarle|chatear|atender|atienda|atiende|marque|marcar|llame|llamar|llamen|contacte|contacten)\b"
+    r".{0,30}\b(?:asesor\w*|agente|alguien|persona|humano|ejecutiv\w*|vendedor\w*|representante|gente|operador\w*|encargad\w*|gerente)\b"
+    r"|\b(?:pasame|pasenme|paseme|comunicame|comunicame con|transfiereme|canalizame|canalizenme|conectame)\b.{0,20}\b(?:con|a)\b"
+    r"|\b(?:un|una|con un|con una)\s+(?:humano|persona real|asesor(?:a)?|agente|persona de verdad)\b"
+    r"|\bno quiero (?:hablar con )?(?:un |una )?(?:robot|bot|maquina)\b|\basesor humano\b|\batencion (?:humana|personal(?:izada)?)\b"
+)
+ADVICE = re.compile(
+    r"\b(?:me conviene|conviene|convendria|recomiend\w*|recomendarias|aconsej\w*|vale la pena|que opinas|que piensas|"
+    r"es buena idea|seria buena idea|deberia|debo|es mejor|que es mejor|sirve para|me sale mas barato|rinde)\b"
+)
+RESET = re.compile(
+    r"\b(?:otra busqueda|nueva busqueda|empe(?:z|c)emos de nuevo|empezar de nuevo|de nuevo desde cero|desde cero|"
+    r"borra(?:r)? (?:los |todos los )?filtros|quita(?:r)? (?:los |todos los )?filtros|olvida (?:todo|los filtros)|"
+    r"reinicia\w*|busquemos otra cosa|buscar otra cosa)\b"
+)
+# Incidental numbers of an advice question ("manejo 20 km al día"): no catalog constraint.
+INCIDENTAL_KM = re.compile(r"\d+\s*(?:km|kms|kilometros)\s+(?:al dia|diarios|por dia|a la semana|por semana|al mes|de ida|de casa)")

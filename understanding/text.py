@@ -1,0 +1,49 @@
+"""Spanish text basics: normalised form, words with their places, common words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import List, Tuple
+
+
+def normalize(text: str) -> str:
+    """Lower-case, strip accents and collapse spaces: 'Millón' -> 'millon'."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def squash(text: str) -> str:
+    """Normalized without spaces, hyphens or dots: 'CX-5' -> 'cx5'."""
+    return re.sub(r"[\s\-\.'/&]+", "", normalize(text))
+
+
+def word_spans(norm: str) -> List[Tuple[str, int, int]]:
+    """The words of a normalized text with their character spans."""
+    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", norm)]
+
+
+# Frequent words of customers' messages: never taken for a car's name ("onda" is
+# not Honda, "factura" not Acura), and no part of what a search ranks by.
+COMMON_WORDS = set(
+    """
+    a al algo alguna alguno algun anos ano antes aqui asi auto autos bien bueno buena busco buscando
+    cabe cada cajuela camioneta camionetas carro carros casi cerca chico chica cinco color como con
+    cual cuales cuanto cuanta cuantos cuesta de del desde dame dime donde dos el ella ellos en entre
+    era es esa ese eso esta este esto estoy familia familiar favor fuerte gracias grande hay hasta hola
+    igual interesa kilometraje kilometros la las le lo los mas marca marcas me mejor menos mi mil millon
+    millones modelo modelos mucho muestrame muy nada necesito ninguno no nos nuevo nueva o onda opcion
+    opciones otra otro otros para pero pesos poco por porfa precio precios presupuesto primero puede
+    puedes que quiero quisiera segundo sea seminuevo ser si sin sobre solo son su tambien tan tener
+    tengo tercero tiene tienen tienes todo todos tu un una uno unos usado ver version y ya entra
+    factura reversa camara conversa universal fuera afuera marzo
+    entrar carga marcha nueve ocho seis siete tres cuatro diez barato barata economico economica
+    deportivo deportiva lujo espacioso espaciosa cuarto quinto ultimo detalles detalle compara
+    comparar diferencia diferencias contra versus ciudad trabajo viaje viajes carretera pasajeros
+    personas asientos puertas motor rapido potente automatico manual estandar cuanto cuantas
+    hatchback sedan suv pickup minivan van troca coupe convertible
+    late gusta chido padre bonito bonita mes meses mensual mensualidad pagar pago pagos alcanza
+    asesor persona humano verlo verla cita visita manejo prueba hablar cambio
+    """.split()
+)
