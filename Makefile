@@ -7,6 +7,7 @@
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
 #   make validate           check domain and training data
+#   make eval               held-out NLU accuracy (tests/nlu/heldout.yml), on a catalog it was not trained on
 #   make bench              run the benchmarks under bench/
 #   make reminders          send the WhatsApp reminders of booked visits (make run does it too)
 #   make report             MSAT, appointments and the sales funnel
@@ -75,11 +76,11 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
 export SETUPTOOLS_USE_DISTUTILS := stdlib
 
-.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories catalog bench clean \
+.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories eval catalog bench clean \
 	reminders report
 
 help:
-	@sed -n '1,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
 
 install: $(VENV_RASA)/.installed $(VENV_ACTIONS)/.installed
 
@@ -147,15 +148,26 @@ catalog: $(VENV_ACTIONS)/.installed
 	$(APY) -m actions.catalog_sync "$(CSV)"
 
 test: setup
-	$(MAKE) --no-print-directory validate test-py test-stories
+	$(MAKE) --no-print-directory validate test-py test-stories eval
 
 test-py:
 	$(APY) -m pytest -q tests
 
 test-stories:
 	@rm -rf var/test-results
-	@$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/test_stories.yml \
+	@$(call with_actions,$(RASA) test core -m $(MODEL) --stories tests/stories \
 	  --endpoints endpoints.yml --out var/test-results --fail-on-prediction-errors)
+
+# The held-out NLU set against the real sample from ../shared (the bundled one when
+# absent): the content router reads that catalog's names, as after `make catalog`.
+NLU_SET ?= tests/nlu/heldout.yml
+EVAL_DB := var/eval.db
+EVAL_CATALOG := $(firstword $(wildcard ../shared/data/kavak_sample_catalog.csv) $(SAMPLE_CATALOG))
+eval: setup
+	@rm -f $(EVAL_DB)
+	@DATABASE_URL=sqlite:///$(EVAL_DB) $(APY) -m actions.db upgrade > /dev/null
+	@DATABASE_URL=sqlite:///$(EVAL_DB) $(APY) -m actions.catalog_sync $(EVAL_CATALOG) > /dev/null
+	DATABASE_URL=sqlite:///$(EVAL_DB) $(VENV_RASA)/bin/python -m tests.nlu.evaluate --model $(MODEL) $(NLU_SET)
 
 bench: setup
 	$(APY) bench/turns.py

@@ -37,6 +37,7 @@ from actions import knowledge
 from actions.db import Car, session_scope
 from actions.formatting import format_km, format_price, split_message
 from understanding.amounts import find_amounts
+from understanding.cues import is_manipulation
 from understanding.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -61,27 +62,6 @@ REGLAS DEL ASISTENTE:
 
 # Phrases of the prompt that must never show up in an answer.
 _PROMPT_MARKERS = ("REGLAS DEL ASISTENTE", "Nunca inventes ni cambies precios")
-
-_MANIPULATION = [
-    re.compile(pattern)
-    for pattern in (
-        r"\b(ignora|ignore|ignoren|olvida|olvidate|salta|saltate|omite|desobedece)\b.{0,40}"
-        r"\b(instruccion|instrucciones|reglas|indicaciones|prompt|restricciones|ordenes)\b",
-        r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b",
-        r"\b(prompt|system message|mensaje (de|del) sistema|instrucciones (internas|del sistema|iniciales|ocultas))\b",
-        r"\b(muestrame|dime|revela|revelame|ensename|comparte|compartime|repite|escribe|copia)\b.{0,20}"
-        r"\b(tus|las|tu)\s+(instrucciones|reglas|configuracion)\b",
-        r"\b(jailbreak|modo (desarrollador|dios|sin restricciones)|developer mode)",
-        r"\b(a partir de ahora|desde ahora)\b.{0,30}\b(eres|seras|actua|responde|di)\b",
-        r"\b(actua|finge|haz de cuenta|pretende) (como|que eres|ser)\b",
-        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura|garantiza|acepta)\b.{0,15}\bque\b"
-        r".{0,40}\b(precio|cuesta|vale|cobran|sale en|descuento)\b.{0,30}(\d|gratis|regalado)",
-        r"\bprecio (real|correcto|verdadero|de verdad) (es|sera|debe ser|deberia ser)\b",
-        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura)\b.{0,40}\b(gratis|regalado)\b",
-        r"\b(dejamelo|damelo|vendemelo|me lo (dejas|das|vendes|dejan|dan))\b.{0,20}\b(en|por|a)\b.{0,5}\$?\s?\d",
-    )
-]
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -117,12 +97,6 @@ def _env_number(name: str, default: float) -> float:
         logger.warning("%s=%r is not a valid number; using %s", name, raw, default)
         return default
     return value
-
-
-def is_manipulation(text: str) -> bool:
-    """True for attempts to override the rules, see the prompt or dictate a price."""
-    norm = normalize(text)
-    return any(pattern.search(norm) for pattern in _MANIPULATION)
 
 
 def quoted_prices(text: str) -> List[int]:

@@ -401,7 +401,7 @@ _VALUE_WORDS = set(
     "de del el la los un una unos con y o a al en por como mas menos pesos mxn mil k millon millones medio "
     "enganche inicial entrada anticipo doy daria pongo pondria tengo puedo dar meses mes anos ano plazo tasa "
     "interes anual porciento ciento por mejor entonces pues ok va si bueno seria sea serian aprox "
-    "aproximadamente unos alrededor sin y que".split()
+    "aproximadamente unos alrededor sin y que uno una carro auto coche es cuesta vale precio de".split()
 )
 
 

@@ -19,11 +19,11 @@ from actions.db import Car, session_scope
 from actions.fallback import (
     ActionLLMFallback,
     Settings,
-    is_manipulation,
     quoted_prices,
     recent_turns,
     safe_answer,
 )
+from understanding.cues import is_manipulation
 from tests.fake_openai import FakeOpenAI
 from tests.servers import Servers
 

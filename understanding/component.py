@@ -44,7 +44,7 @@ class ContentRouter(GraphComponent):
             if not text:
                 continue
             intent = message.get(INTENT) or {}
-            routed = route(text, intent.get("name"), vocabulary)
+            routed = route(text, intent.get("name"), vocabulary, intent.get("confidence") or 0.0)
             if routed is None:
                 continue
             chosen = {"name": routed.intent, "confidence": 1.0}

@@ -22,9 +22,14 @@ ORDINALS = {
     "2do": 2, "2o": 2, "tercero": 3, "tercer": 3, "tercera": 3, "3ro": 3, "3o": 3, "3ero": 3,
     "cuarto": 4, "cuarta": 4, "4to": 4, "quinto": 5, "quinta": 5, "5to": 5,
 }
-_ORDINAL = re.compile(r"\b(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b(?!\s+fila)")
+_ORDINAL = re.compile(
+    r"\b(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b"
+    r"(?!\s+(?:fila|vez|carro|auto|coche|ano|mes|dia|semana|pago|mensualidad|lugar|cita|de (?:enero|febrero|marzo|abril|"
+    r"mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)))"
+)
+_NUMBER_WORDS = {"uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
 _NUMBERED = re.compile(
-    r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|auto|carro|#)\s*#?\s*|#)([1-9])\b"
+    r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|opc|op|auto|carro|#)\s*#?\s*|#)([1-9]|uno|dos|tres|cuatro|cinco)\b"
     r"(?!\s*(?:mil|k\b|millon|%|anos|meses|mes\b|de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|octubre|noviembre|diciembre)|pm|am|de la|hrs|horas|\.\d|:\d))"
 )
@@ -32,13 +37,15 @@ _LAST = re.compile(r"\b(?:el|la|del)\s+ultim[oa]\b|\bultim[oa]\s+(?:de la lista|
 _NUMBER_ONLY = re.compile(r"#?\s*[1-9](?:\s*\ufe0f?\u20e3)?")
 THIS_ONE = re.compile(r"\b(?:ese|este|esa|esta|dicho|mismo|misma)\b(?!\s+(?:dia|mes|ano|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin))")
 # A demonstrative that points at the car being talked about ("ese me interesa", "quiero esa
-# camioneta"); "está bien" and "ese día" do not.
+# camioneta", "y este?"); "está bien", "ese día" and "este chat" do not.
 _DEMONSTRATIVE = re.compile(
-    r"\b(?:ese|esa|este|esos|esas|estos|aquel|aquella)\b(?!\s+(?:dia|mes|ano|horario|hora|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin|precio|plazo|enganche))"
-    r"|\besta (?:camioneta|troca|opcion|unidad|nave)\b"
+    r"\b(?:ese|esa|este|aquel|aquella)\s+(?:carro|auto|coche|camioneta|troca|modelo|uno|una|nave|mero|de ahi|que me)\b"
+    r"|\b(?:ese|esa|este|aquel|aquella)\s*(?:[?!.,]|$)"
+    r"|\b(?:ese|esa|este)\s+(?:me|lo|la|si|no|esta|tiene|cuanto|como|que)\b"
+    r"|\b(?:esos|esas)\s+(?:dos|tres)\b"
 )
 # "el más barato de esos", "la más nueva de la lista": a superlative over the cars just shown.
-_OF_THOSE = r"(?:de esos|de esas|de estos|de estas|de la lista|de los que me (?:mandaste|mostraste|ensenaste|pasaste)|de ahi)"
+_OF_THOSE = r"(?:de esos|de esas|de estos|de estas|de la lista|de los que (?:me )?(?:mandaste|mostraste|ensenaste|pasaste)|de ahi)"
 SUPERLATIVES = [
     ("price_asc", re.compile(r"\bmas (?:barat[oa]|economic[oa]|accesible)\b.{0,12}" + _OF_THOSE)),
     ("price_desc", re.compile(r"\bmas car[oa]\b.{0,12}" + _OF_THOSE)),
@@ -52,7 +59,7 @@ def list_pointers(norm: str, length: int, skip: Sequence[Tuple[int, int]] = ()) 
     "el 2", "la última"), and which place; numbers inside the spans in `skip` (a car's
     name: "Mazda 3") are not places."""
     found = [(m.start(), ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
-    found += [(m.start(), int(m.group(1))) for m in _NUMBERED.finditer(norm)
+    found += [(m.start(), _NUMBER_WORDS.get(m.group(1)) or int(m.group(1))) for m in _NUMBERED.finditer(norm)
               if not any(m.start(1) < b and m.end(1) > a for a, b in skip)]
     found += [(m.start(), length) for m in _LAST.finditer(norm)]
     bare = normalize(norm).strip(" .!?¿¡")
@@ -94,22 +101,26 @@ FEATURE_QUESTIONS = [
     ("carplay", CARPLAY),
     ("km", re.compile(r"\bkilometr|\bkm\b|\bkms\b|\brecorrido\b|\bmillaje\b|\bkilos\b")),
     ("size", re.compile(r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b"
-                        r"|\bgrande\b|\bchico\b|\bespacio\b|\bcabe|\bcajuela\b|\bmaletero\b")),
+                        r"|\bgrande\b|\bchico\b|\bespacio\b|\bcabe|\bcajuela\b|\bmaletero\b|\bcaja larga\b|\bbatea\b")),
     ("price", re.compile(r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b|\bcuanto sale\b|\bcuanto cuesta\b")),
-    ("year", re.compile(r"\bano\b|\bque modelo\b|\bantiguedad\b|\bviejo\b")),
-    ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b|\bturbo\b")),
+    ("year", re.compile(r"\bano\b|\bque modelo\b|\bes modelo\b|\bantiguedad\b|\bviejo\b")),
+    ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b|\bturbo\b|\baspirado\b")),
+    ("fuel", re.compile(r"\bconsum\w*|\brinde\b|\brendimiento\b|\bgasolina\b|\bgasta\b|\bkm por litro\b|\bdiesel\b|\bhibrido\b")),
     ("transmission", re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b|\bdsg\b")),
     ("traction", re.compile(r"\b4x4\b|\bawd\b|\btraccion\b|\btodo terreno\b|\b4wd\b")),
     ("seats", re.compile(r"\bpasajeros\b|\basientos\b|\bplazas\b|\bcuantas personas\b|\bfilas\b|\bfamilia\b")),
     ("body", re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b")),
-    ("available", re.compile(r"\bdisponible\b|\bsigue\b|\btodavia\b|\bvendido\b|\baun\b|\bapartad")),
+    ("available", re.compile(r"\bdisponible\b|\bsigue (?:a la venta|en venta)\b|\b(?:todavia|aun) (?:lo|la) (?:tienen|tienes|venden)\b"
+                             r"|\bvendido\b|\bya se vendio\b|\bapartad")),
 ]
 # A question about one car ("¿tiene carplay?", "¿cuántos km tiene?", "¿es automático?"),
 # not a request for cars with it ("autos con carplay", "busco uno automático").
 _ABOUT_ONE_CAR = re.compile(
-    r"\b(?:tiene|trae|tendra|cuenta con|viene con|es|esta|cuantos|cuanto|cuantas|cuanta|de que|que tan|que tipo|"
-    r"sigue|aun|todavia|cabe|caben|se ve|como (?:es|esta|anda))\b"
+    r"\b(?:tiene|trae|tendra|cuenta con|viene con|es|esta|mide|pesa|cuantos km|cuantos kilometros|cuanto mide|cuanto cuesta|"
+    r"cuanto sale|cuanto vale|cuanto consume|cuanto rinde|de que ano|que tan|que tipo|sigue|cabe|caben|se ve|como (?:es|esta|anda))\b"
 )
+# Questions about cars in general, not about the one being discussed ("cada cuánto se cambian las llantas").
+GENERAL = re.compile(r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|verificacion|llantas)\b")
 _ASKS_FOR_CARS = re.compile(
     r"\b(?:busco|buscando|quiero|quisiera|necesito|ocupo|muestrame|ensename|ensenar|mostrar|manda|mandame|"
     r"pasame|tienen|tendran|hay|habra|venden|opciones|alguno|alguna|autos|carros|coches|camionetas|que me alcanza)\b"
@@ -122,15 +133,18 @@ def feature_asked(norm: str) -> List[str]:
 
 
 def asks_about_one_car(norm: str) -> bool:
-    """A question about a feature of one car, not a search for cars with it."""
-    return bool(feature_asked(norm)) and bool(_ABOUT_ONE_CAR.search(norm)) and not _ASKS_FOR_CARS.search(norm)
+    """A question about a feature of one car, not a search for cars with it nor a general question."""
+    asked = feature_asked(norm)
+    if "available" in asked:  # "¿ya se vendió o todavía la tienen?"
+        return True
+    return bool(asked) and bool(_ABOUT_ONE_CAR.search(norm)) and not _ASKS_FOR_CARS.search(norm) and not GENERAL.search(norm)
 
 
 # --- Kinds of car ------------------------------------------------------------------------
 
 BODY_WORDS = [
     ("pickup", re.compile(r"\bpick ?-?ups?\b|\btrocas?\b|\btroquitas?\b|\bcamionetas? de carga\b|\bcon caja\b|\bde batea\b")),
-    ("minivan", re.compile(r"\bmini ?vans?\b|\bvans?\b|\bmonovolumen\b")),
+    ("minivan", re.compile(r"\bmini ?vans?\b|\bvans\b|\b(?:una|la|las|unas|de|en) van\b|\bmonovolumen\b")),
     ("suv", re.compile(r"\bsuvs?\b|\bcrossovers?\b|\bcamionetitas?\b")),
     ("coupe", re.compile(r"\bcoupes?\b|\bcupes?\b|\bconvertibles?\b|\bdescapotables?\b|\bdeportivos? de dos puertas\b")),
     ("hatchback", re.compile(r"\bhatch ?backs?\b|\bhatch\b|\bhb\b|\bhatchs\b")),
@@ -151,8 +165,8 @@ TRACTION = re.compile(r"\b(?:4x4|4 x 4|4wd|awd|traccion (?:integral|total|4x4|en
 
 FINANCING = re.compile(
     r"\b(?:mensualidad(?:es)?|mensual(?:es)?|financia\w*|credito|a meses|enganche|plazos?|"
-    r"cuanto (?:pagaria|quedaria|saldria|seria) (?:al|por|cada) mes|pagos? (?:chiquitos|mensuales|fijos)|"
-    r"abonos?|a pagos|en pagos|amortiza\w*)\b"
+    r"al mes|por mes|cada mes|mensualmente|pagos? (?:chiquitos|mensuales|fijos)|"
+    r"abonos?|a pagos|en pagos|amortiza\w*|letras?|pagarlo|pagarla)\b"
 )
 # A monthly budget to search by: "puedo pagar 6 mil al mes", "que la mensualidad no pase de 8 mil".
 MONTHLY_AFTER = re.compile(r"^\s*(?:pesos\s+)?(?:al mes|mensuales|mensual|por mes|cada mes|de mensualidad|mensualmente|x mes)\b")
@@ -160,19 +174,24 @@ MONTHLY_BEFORE = re.compile(r"(?:mensualidad(?:es)?|pagos? mensuales?|pago al me
 BOOKING = re.compile(
     r"\b(?:cita|agend\w*|apart(?:a|ar|arlo|arla)|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
     r"conocerl[oa]|prueba de manejo|manejarl[oa]|probarl[oa]|test drive|ir a la sucursal|ir a su sucursal|"
-    r"lo puedo ver|la puedo ver|puedo ir|podria ir|voy a ir|ir el|paso el|pasar el|verlo el|verla el|verlos|verlas|ir manana)\b"
+    r"lo puedo ver|la puedo ver|puedo ir|podria ir|voy a ir|ir el|paso el|pasar el|verlo el|verla el|verlos|verlas|ir manana|"
+    r"manejar|probar|checar(?:l[oa])?|revisarl[oa]|llevar a mi mecanico)\b"
 )
 # A time of day ("a las 11", "4 pm", "10:30", "5 de la tarde"): never an amount of money.
 TIME_OF_DAY = re.compile(
-    r"\b(?:a\s+las?|las|la|como\s+a\s+las|tipo)\s+\d{1,2}(?:\s*[:.h]\s*\d{2})?(?:\s*(?:am|pm|hrs?|horas))?\b"
+    r"\b(?:a\s+las?|las|como\s+a\s+las?|tipo)\s+(?:\d{1,2}|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)"
+    r"(?:\s*[:.h]\s*\d{2})?(?:\s*(?:am|pm|hrs?|horas))?\b"
     r"|\b\d{1,2}(?:\s*[:.]\s*\d{2})?\s*(?:a\.?\s?m\b\.?|p\.?\s?m\b\.?|hrs?\b|horas\b|de la (?:manana|tarde|noche)\b)"
     r"|\b\d{1,2}\s*:\s*\d{2}\b"
 )
 DAY_OR_TIME = re.compile(
     r"\b(?:hoy|manana|pasado manana|lunes|martes|miercoles|jueves|viernes|sabado|domingo|fin de semana|"
-    r"mediodia|en la manana|en la tarde|temprano)\b|" + TIME_OF_DAY.pattern
+    r"mediodia|en la manana|en la tarde|temprano|proxima semana|semana que entra)\b"
+    r"|\b\d{1,2}\s+de\s+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\b|"
+    + TIME_OF_DAY.pattern
 )
-COMPARE = re.compile(r"\b(?:compar\w*|vs|versus|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|que diferencia hay)\b")
+COMPARE = re.compile(r"\b(?:compar(?:a|ar|alos|alas|ame|amelos|en|es|emos|acion|ativa|ando|aras)|vs|versus|cual es mas|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|"
+                     r"que diferencia hay|cual me llevo|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b")
 HANDOFF = re.compile(
     r"\b(?:hablar|platicar|comunicarme|comunicar|contactar|hablarle|chatear|atender|atienda|atiende|marque|marcar|llame|llamar|llamen|contacte|contacten)\b"
     r".{0,30}\b(?:asesor\w*|agente|alguien|persona|humano|ejecutiv\w*|vendedor\w*|representante|gente|operador\w*|encargad\w*|gerente)\b"
@@ -182,8 +201,23 @@ HANDOFF = re.compile(
 )
 ADVICE = re.compile(
     r"\b(?:me conviene|conviene|convendria|recomiend\w*|recomendarias|aconsej\w*|vale la pena|que opinas|que piensas|"
-    r"es buena idea|seria buena idea|deberia|debo|es mejor|que es mejor|sirve para|me sale mas barato|rinde)\b"
+    r"es buena idea|seria buena idea|deberia|es mejor|que es mejor|sirve para|me sale mas barato|que gasta menos|"
+    r"que es mas|me sale mejor)\b"
 )
+# Words of a visit, weaker than BOOKING: enough to keep a booking intent the classifier gave.
+VISIT = re.compile(r"\b(?:ir|ver|verl[oa]s?|visit\w*|agencia|sucursal|cita|agend\w*|pasar|probar\w*|manejar\w*|conocerl[oa]|checarl[oa])\b")
+# Asking for a car's full information ("pásame la info completa de la Sportage").
+DETAILS = re.compile(r"\b(?:info|informacion|ficha|detalles?|datos|caracteristicas|especificaciones|mas sobre)\b")
+# Financing values answering the financing form ("a 72", "si doy 35%", "con 80 mil de enganche").
+FINANCING_VALUE = re.compile(
+    r"\b(?:a|en|plazo de)\s+(?:12|24|36|48|60|72|84)(?:\s*meses)?\b|\d+(?:[.,]\d+)?\s*(?:%|por ?ciento)"
+    r"|\b(?:doy|daria|pongo|dar|tengo|ahorre)\s+(?:unos\s+)?\$?\d[\d,.]*\s*(?:mil|k|%)"
+    r"|\b(?:enganche de|de enganche|tasa de|tasa del|para dar|de entrada|sin enganche)\b"
+)
+# A score of the survey ("4 estrellas", "⭐⭐⭐⭐", "un 5 de 5").
+SCORE = re.compile(r"[⭐★]|\b(?:te|le) (?:doy|pongo) (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))|\b(?:[1-5]|una?|dos|tres|cuatro|cinco)\s+estrellas?\b|\b[1-5]\s*(?:/|de)\s*5\b|\bcalifico con\b|\ble doy (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))")
+# A person's name answering "¿cuál es tu nombre completo?".
+NAME_CUE = re.compile(r"^(?:me llamo|mi nombre es|soy|a nombre de)\s+[a-z]")
 RESET = re.compile(
     r"\b(?:otra busqueda|nueva busqueda|empe(?:z|c)emos de nuevo|empezar de nuevo|de nuevo desde cero|desde cero|"
     r"borra(?:r)? (?:los |todos los )?filtros|quita(?:r)? (?:los |todos los )?filtros|olvida (?:todo|los filtros)|"
@@ -191,3 +225,31 @@ RESET = re.compile(
 )
 # Incidental numbers of an advice question ("manejo 20 km al día"): no catalog constraint.
 INCIDENTAL_KM = re.compile(r"\d+\s*(?:km|kms|kilometros)\s+(?:al dia|diarios|por dia|a la semana|por semana|al mes|de ida|de casa)")
+
+
+# Attempts to override the rules, see the prompt or dictate a price: refused, never sent to a model.
+MANIPULATION = [
+    re.compile(pattern)
+    for pattern in (
+        r"\b(ignora|ignore|ignoren|olvida|olvidate|salta|saltate|omite|desobedece)\b.{0,40}"
+        r"\b(instruccion|instrucciones|reglas|indicaciones|prompt|restricciones|ordenes)\b",
+        r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions|rules|prompt)\b",
+        r"\b(prompt|system message|mensaje (de|del) sistema|instrucciones (internas|del sistema|iniciales|ocultas))\b",
+        r"\b(muestrame|dime|revela|revelame|ensename|comparte|compartime|repite|escribe|copia)\b.{0,20}"
+        r"\b(tus|las|tu)\s+(instrucciones|reglas|configuracion)\b",
+        r"\b(jailbreak|modo (desarrollador|dios|sin restricciones)|developer mode)",
+        r"\b(a partir de ahora|desde ahora)\b.{0,30}\b(eres|seras|actua|responde|di)\b",
+        r"\b(actua|finge|haz de cuenta|pretende) (como|que eres|ser)\b",
+        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura|garantiza|acepta)\b.{0,15}\bque\b"
+        r".{0,40}\b(precio|cuesta|vale|cobran|sale en|descuento)\b.{0,30}(\d|gratis|regalado)",
+        r"\bprecio (real|correcto|verdadero|de verdad) (es|sera|debe ser|deberia ser)\b",
+        r"\b(di|dime|digas|escribe|confirma|confirmame|pon|responde|asegura)\b.{0,40}\b(gratis|regalado)\b",
+        r"\b(dejamelo|damelo|vendemelo|me lo (dejas|das|vendes|dejan|dan))\b.{0,20}\b(en|por|a)\b.{0,5}\$?\s?\d",
+    )
+]
+
+
+def is_manipulation(text: str) -> bool:
+    """True for attempts to override the rules, see the prompt or dictate a price."""
+    norm = normalize(text)
+    return any(pattern.search(norm) for pattern in MANIPULATION)

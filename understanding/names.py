@@ -141,8 +141,8 @@ def find_names(text: str, vocab: Vocabulary, known: Iterable[str] = ()) -> List[
             if any(taken[i : i + n]):
                 continue
             parts = [w for w, _, _ in words[i : i + n]]
-            if any(p in STOPWORDS or p.isdigit() for p in parts):
-                continue
+            if any(p in STOPWORDS or p in AMBIGUOUS_MODELS or p.isdigit() for p in parts):
+                continue  # "una serie en netflix" is no BMW Serie 1
             key = squash(" ".join(parts))
             if len(key) < 4:
                 continue

@@ -29,7 +29,7 @@ from typing import List, Optional
 from understanding import cues
 from understanding.amounts import find_amounts
 from understanding.names import NameMatch, Vocabulary, find_names, vocabulary  # noqa: F401 (doctest)
-from understanding.text import normalize
+from understanding.text import COMMON_WORDS, normalize
 
 # Intents a car's name or a list number does not contradict: the car is what they
 # are about ("¿el Jetta tiene garantía?", "cancela mi cita del Versa").
@@ -62,6 +62,14 @@ _DESCRIPTION = re.compile(
 # A bare number answering a form keeps its intent (a score, an hour, an amount);
 # outside the survey a score picks that car of the list (data/rules/search.yml).
 _BARE_NUMBER = re.compile(r"[#\s]*\d+[.!\s]*")
+_ASKS_FOR_SOMEONE = re.compile(r"\b(?:quiero|quisiera|necesito|ocupo|puedo|podria|pasame|pasenme|comunicame|me (?:pasas|comunicas|pones))\b")
+_ASKS_FOR_CARS = re.compile(r"\b(?:busco|buscando|muestrame|ensename|tienen|hay|venden|opciones|autos|carros|coches|camionetas)\b")
+_YES = re.compile(r"^(?:si|sii+|va|sale|ok|okey|claro|simon|orale|andale|dale)\b")
+# What may come with a day or a time that still answers "¿qué día?" ("pues el domingo temprano").
+_DAY_FILLER = set("el la los las de del a al en para por pues mejor entonces como tipo que y o este esta mas menos "
+                  "si ok va sale porfa por favor puede ser seria me queda acomoda despues antes temprano tarde".split())
+_ASKS_DATE = re.compile(r"\bque (?:dia|hora|fecha) es\b|\bme dices la (?:hora|fecha)\b")
+_BUDGET = re.compile(r"\b(?:presupuesto|tope|maximo|hasta|no mas de|menos de|entre|tengo|cuento con|alcanza)\b")
 _GO_SEE = re.compile(r"\b(?:ver|verl[oa]s?|ir|voy|vamos|paso|pasar|pasamos|visitar|checarl[oa]|probarl[oa])\b")
 
 
@@ -71,21 +79,45 @@ class Signals:
 
     names: List[NameMatch]
     body: Optional[str]
-    pointer: bool
+    pointers: int  # how many places of a list it points at ("el 1 o el 3": 2); a demonstrative counts 1
     bare_number: bool  # the whole message is a number
-    feature_question: bool
+    features: bool  # names a feature of a car (km, CarPlay, size, price...)
+    feature_question: bool  # asks about a feature of one car
     constraint: bool  # a search constraint: budget, year, km, gearbox, traction, features, order, description
+    hard_constraint: bool  # one that filters cars (not only a description or an order)
+    budget: bool  # an amount said as a budget ("mi tope son 420 mil")
     monthly_budget: bool
     financing: bool
+    financing_value: bool  # a term, percent or down payment ("a 72", "si doy 35%")
     booking: bool
+    day_or_time: bool
+    score: bool
     compare: bool
+    details: bool
     handoff: bool
     advice: bool
     reset: bool
+    manipulation: bool
+    superlative: bool  # "el más barato de esos"
+    asks_for_someone: bool  # "quiero / pásame / necesito" with the person
+    asks_for_cars: bool  # "busco", "muéstrame", "tienen"
+    visit: bool  # a word of a visit ("ir", "ver", "agencia")
+    starts_with_yes: bool
+    only_day_or_name: bool  # nothing but a day, a time or a person's name
 
     @property
     def names_a_car(self) -> bool:
         return bool(self.names or self.body)
+
+    @property
+    def models(self) -> set:
+        """The distinct cars named: a model, or a make named without one of its models."""
+        with_model = {m.make for m in self.names if m.model}
+        return {m.model or m.make for m in self.names if m.model or m.make not in with_model}
+
+    @property
+    def pointer(self) -> bool:
+        return self.pointers > 0
 
 
 def monthly_budget(norm: str) -> bool:
@@ -94,6 +126,24 @@ def monthly_budget(norm: str) -> bool:
         if cues.MONTHLY_AFTER.match(norm[amount.end:]) or cues.MONTHLY_BEFORE.search(norm[: amount.start]):
             return True
     return False
+
+
+def _only_day(norm: str) -> bool:
+    """Whether a message is a day or a time and little else ("el domingo", "mañana como a las 10")."""
+    if not cues.DAY_OR_TIME.search(norm) or _ASKS_DATE.search(norm):
+        return False
+    rest = cues.DAY_OR_TIME.sub(" ", norm)
+    return len([w for w in re.findall(r"[a-z]+", rest) if w not in _DAY_FILLER]) <= 1
+
+
+def _person_name(text: str, names: List[NameMatch]) -> bool:
+    """"Oscar Gutiérrez", "me llamo Ana García": two to four capitalised words (or a name cue), nothing else."""
+    norm = normalize(text)
+    if cues.NAME_CUE.search(norm):
+        return True
+    words = re.findall(r"[^\W\d_]+", text)
+    return (not names and 2 <= len(words) <= 4 and len(words) == len(text.split())
+            and all(w[0].isupper() for w in words) and not COMMON_WORDS.intersection(normalize(w) for w in words))
 
 
 def signals(text: str, vocab: Vocabulary) -> Signals:
@@ -107,26 +157,41 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
              and not any(a.start < b and a.end > s for s, b in spans)]
     monthly = monthly_budget(norm)
     incidental = bool(cues.INCIDENTAL_KM.search(norm))
-    constraint = bool(
+    hard = bool(
         money or monthly or _YEAR.search(norm) or (_KM_LIMIT.search(norm) and not incidental)
         or any(p.search(norm) for _, p in cues.TRANSMISSION_WORDS) or cues.TRACTION.search(norm)
-        or cues.BLUETOOTH.search(norm) or cues.CARPLAY.search(norm) or _SORTS.search(norm)
-        or _DESCRIPTION.search(norm)
-    )
+        or cues.BLUETOOTH.search(norm) or cues.CARPLAY.search(norm)
+    ) and not cues.GENERAL.search(norm)
+    times = [m.span() for m in cues.DAY_OR_TIME.finditer(norm)]  # "a la 1", "el 1ro de diciembre" point at no car
+    pointers = len(cues.list_pointers(norm, 5, spans + times)) or int(cues.points_at_car(norm, spans + times))
     return Signals(
         names=names,
         body=body,
-        pointer=cues.points_at_car(norm, spans),
+        pointers=pointers,
         bare_number=bool(_BARE_NUMBER.fullmatch(norm)),
+        features=bool(cues.feature_asked(norm)),
         feature_question=cues.asks_about_one_car(norm),
-        constraint=constraint,
+        constraint=hard or bool(_SORTS.search(norm) or _DESCRIPTION.search(norm)),
+        hard_constraint=hard,
+        budget=bool(money) and bool(_BUDGET.search(norm)) and not cues.FINANCING_VALUE.search(norm),
         monthly_budget=monthly,
         financing=bool(cues.FINANCING.search(norm)) and not monthly,
+        financing_value=bool(cues.FINANCING_VALUE.search(norm)) and not cues.TIME_OF_DAY.search(norm),
         booking=bool(cues.BOOKING.search(norm) or (cues.DAY_OR_TIME.search(norm) and _GO_SEE.search(norm))),
+        day_or_time=bool(cues.DAY_OR_TIME.search(norm)) and not _ASKS_DATE.search(norm),
+        score=bool(cues.SCORE.search(norm)),
         compare=bool(cues.COMPARE.search(norm)),
+        details=bool(cues.DETAILS.search(norm)),
         handoff=bool(cues.HANDOFF.search(norm)),
         advice=bool(cues.ADVICE.search(norm)),
         reset=bool(cues.RESET.search(norm)),
+        manipulation=cues.is_manipulation(text),
+        superlative=bool(cues.superlative(norm)),
+        asks_for_someone=bool(_ASKS_FOR_SOMEONE.search(norm)),
+        asks_for_cars=bool(_ASKS_FOR_CARS.search(norm)),
+        visit=bool(cues.VISIT.search(norm)),
+        starts_with_yes=bool(_YES.match(norm)),
+        only_day_or_name=_only_day(norm) or _person_name(text, names),
     )
 
 
@@ -138,44 +203,98 @@ class Route:
     reason: str
 
 
-def route(text: str, intent: Optional[str], vocab: Vocabulary) -> Optional[Route]:
-    """The intent the content asks for when it contradicts `intent`; None to keep it."""
+# Below this confidence the classifier's intent is a guess that content may overrule.
+SURE = 0.6
+
+
+def route(text: str, intent: Optional[str], vocab: Vocabulary, confidence: float = 1.0) -> Optional[Route]:
+    """The intent the content asks for when it contradicts `intent` (the classifier's, with its
+    `confidence`); None to keep it."""
     s = signals(text, vocab)
-    new = _decide(s, intent or "nlu_fallback")
+    intent = intent or "nlu_fallback"
+    new = _decide(s, intent, intent == "nlu_fallback" or confidence < SURE)
     if new is None or new[0] == intent:
         return None
     return Route(*new)
 
 
-def _decide(s: Signals, intent: str) -> Optional[tuple]:
-    if s.handoff:
+def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
+    if s.manipulation:
+        return "prompt_injection", "tries to change the rules or a price"
+    if s.handoff and not (intent == "bot_challenge" and not s.asks_for_someone):
         return "human_handoff", "asks for a person"
-    if intent.startswith("faq_") or intent == "prompt_injection":
+    if intent == "prompt_injection" or (intent.startswith("faq_") and not (s.pointer and s.financing)):
         return None  # a frequent question or a manipulation, whatever car it mentions
     if s.reset and not s.names_a_car:
         return "reset_filters", "starts the search over"
     if s.names_a_car or s.pointer:
-        models = {m.model or m.make for m in s.names}
-        if s.compare and (len(models) >= 2 or s.pointer):
-            return "compare_cars", "compares cars"
-        if s.financing:
-            return None if intent in FINANCING_INTENTS else ("ask_financing", "financing for a car")
-        if s.booking:
-            return None if intent in BOOKING_INTENTS | {"cancel_appointment", "ask_appointment"} else (
-                "book_appointment", "a visit to see a car")
-        if s.feature_question:
-            return "ask_car_feature", "a question about a car"
-        if not s.names_a_car:  # "el 2", "la última", "ese": details of that car
-            if intent in KEEP_WITH_CAR - {"search_cars"} or (s.bare_number and intent in VALUE_INTENTS):
-                return None
-            return "car_details", "points at a car"
-        return None if intent in KEEP_WITH_CAR else ("search_cars", "names a car")
-    if s.feature_question and intent in UNSURE | COURTESY | {"search_cars", "car_details", "give_rating"}:
+        return _about_a_car(s, intent, unsure)
+    if s.score and (unsure or intent in COURTESY | FINANCING_INTENTS | {"deny", "give_rating"}):
+        return None if intent == "give_rating" else ("give_rating", "gives a score")
+    if s.feature_question and (unsure or intent in {"search_cars", "car_details", "give_rating"}):
         return "ask_car_feature", "a question about the car in focus"
-    if s.monthly_budget and not s.financing and intent in UNSURE | COURTESY | FINANCING_INTENTS:
+    if s.advice and not s.hard_constraint:
+        if intent in {"search_cars"} | FINANCING_INTENTS:
+            return "open_question", "asks for advice with no catalog constraint"
+        return None
+    if s.monthly_budget and not s.financing and (unsure or intent in COURTESY | FINANCING_INTENTS):
         return "search_cars", "searches by monthly payment"
-    if s.constraint and not s.advice and intent in UNSURE | COURTESY:
+    if s.budget and not s.financing and intent in FINANCING_INTENTS:
+        return "search_cars", "states a budget"
+    if s.constraint and (unsure or intent in COURTESY):
         return "search_cars", "states a search constraint"
-    if intent == "search_cars" and s.advice and not s.constraint:
-        return "open_question", "asks for advice with no catalog constraint"
+    if s.financing_value and (unsure or intent == "give_rating"):
+        return "inform_financing", "gives a financing value"
+    if s.financing and unsure:
+        return "ask_financing", "asks about financing"
+    if s.booking and unsure:
+        return "book_appointment", "asks for a visit"
+    if s.only_day_or_name and (unsure or intent in COURTESY | {"car_details", "give_rating"}):
+        return "inform_appointment", "gives a day, a time or a name"
     return None
+
+
+def _about_a_car(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
+    """A message that names a car or points at one: which capability serves it."""
+    models = s.models
+    if s.advice and not s.names and intent == "open_question":
+        return None  # advice about a kind of car ("¿qué es mejor, SUV o sedán?")
+    if s.superlative:
+        return None if intent in ("car_details", "compare_cars") else ("car_details", "points at a car")
+    if (s.compare and (len(models) >= 2 or s.pointer)) or (s.pointers >= 2 and not s.names_a_car):
+        return None if intent == "compare_cars" else ("compare_cars", "compares cars")
+    if s.financing:
+        return None if intent in FINANCING_INTENTS else ("ask_financing", "financing for a car")
+    if s.booking:
+        return None if intent in BOOKING_INTENTS | {"cancel_appointment", "ask_appointment"} else (
+            "book_appointment", "a visit to see a car")
+    if s.feature_question or (s.pointer and s.features):
+        return None if intent == "ask_car_feature" else ("ask_car_feature", "a question about a car")
+    if _keeps(s, intent):
+        return None
+    if not s.names_a_car:  # "el 2", "la última", "ese": details of that car
+        return "car_details", "points at a car"
+    if s.details and len(models) == 1 and not s.constraint:
+        return None if intent == "car_details" else ("car_details", "asks for a car's details")
+    if intent == "car_details" and (len(models) >= 2 or s.constraint):
+        return "search_cars", "names several cars or a constraint"
+    if intent in KEEP_WITH_CAR:
+        return None
+    if intent in ("open_question", "out_of_scope") and not unsure and (s.advice or not s.names):
+        return None  # a confident general question about a kind of car ("¿las camionetas gastan más?")
+    return "search_cars", "names a car"
+
+
+def _keeps(s: Signals, intent: str) -> bool:
+    """Whether the classifier's intent fits the message's own cues, car or not."""
+    if intent == "ask_car_feature":
+        return len(s.models) <= 1 and not s.asks_for_cars
+    if intent in FINANCING_INTENTS | {"inform_appointment", "give_rating"}:
+        return s.bare_number or s.day_or_time or s.financing_value or intent == "give_rating" and s.score
+    if intent == "book_appointment":
+        return s.visit
+    if intent == "affirm":
+        return s.starts_with_yes
+    if intent in KEEP_WITH_CAR - {"search_cars"}:
+        return True
+    return False

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 from rasa.core.agent import Agent
+from rasa.utils.common import configure_logging_and_warnings
 from rasa.shared.nlu.training_data.loading import load_data
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -53,6 +55,7 @@ def main() -> int:
     parser.add_argument("--model", required=True)
     parser.add_argument("--errors", action="store_true", help="print every misclassified message")
     args = parser.parse_args()
+    configure_logging_and_warnings(logging.WARNING)
 
     examples = [m for m in load_data(str(args.data)).intent_examples]
     texts = [m.get("text") for m in examples]
