@@ -242,7 +242,8 @@ def stop_servers(started: List[Servers]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a running Rasa server (default: start one)")
+    parser.add_argument("--url", help="running Rasa server(s), comma-separated, played least-connections "
+                                      "(default: start them)")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
     parser.add_argument("--workers", type=int, default=1,
@@ -255,7 +256,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     started = [] if args.url else start_servers(args.workers, args.servers)
-    targets = LeastConnections([args.url] if args.url else [servers.url for servers in started])
+    targets = LeastConnections(args.url.split(",") if args.url else [servers.url for servers in started])
     rasa_pids = [servers.rasa.pid for servers in started]
     try:
         print(f"Conversation of {len(CONVERSATION)} turns against {', '.join(targets.urls)}"

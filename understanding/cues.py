@@ -23,7 +23,7 @@ ORDINALS = {
     "cuarto": 4, "cuarta": 4, "4to": 4, "quinto": 5, "quinta": 5, "5to": 5,
 }
 _ORDINAL = re.compile(
-    r"\b(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b"
+    r"(?:^|\b(?:el|la|lo|del|al|de la|opcion|auto|carro|y)\s+)(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b"
     r"(?!\s+(?:fila|vez|carro|auto|coche|ano|mes|dia|semana|pago|mensualidad|lugar|cita|de (?:enero|febrero|marzo|abril|"
     r"mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)))"
 )
@@ -58,7 +58,7 @@ def list_pointers(norm: str, length: int, skip: Sequence[Tuple[int, int]] = ()) 
     """Where a normalized message points at a place in a list of `length` ("la segunda",
     "el 2", "la última"), and which place; numbers inside the spans in `skip` (a car's
     name: "Mazda 3") are not places."""
-    found = [(m.start(), ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
+    found = [(m.start(1), ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
     found += [(m.start(), _NUMBER_WORDS.get(m.group(1)) or int(m.group(1))) for m in _NUMBERED.finditer(norm)
               if not any(m.start(1) < b and m.end(1) > a for a, b in skip)]
     found += [(m.start(), length) for m in _LAST.finditer(norm)]
@@ -115,12 +115,15 @@ FEATURE_QUESTIONS = [
 ]
 # A question about one car ("¿tiene carplay?", "¿cuántos km tiene?", "¿es automático?"),
 # not a request for cars with it ("autos con carplay", "busco uno automático").
+_STILL_THERE = re.compile(r"\b(?:todavia|aun) (?:lo |la )?(?:tienen|tienes|venden)(?: (?:el|la))?\b(?!.*\b(?:autos|carros|opciones)\b)|\bya se vendio\b|\bsigue disponible\b|\bsigue a la venta\b")
+_IS = re.compile(r"\b(?:es|esta|son)\b")
 _ABOUT_ONE_CAR = re.compile(
-    r"\b(?:tiene|trae|tendra|cuenta con|viene con|es|esta|mide|pesa|cuantos km|cuantos kilometros|cuanto mide|cuanto cuesta|"
+    r"\b(?:tiene|trae|tendra|cuenta con|viene con|mide|pesa|cuantos km|cuantos kilometros|cuanto mide|cuanto cuesta|"
     r"cuanto sale|cuanto vale|cuanto consume|cuanto rinde|de que ano|que tan|que tipo|sigue|cabe|caben|se ve|como (?:es|esta|anda))\b"
 )
 # Questions about cars in general, not about the one being discussed ("cada cuánto se cambian las llantas").
-GENERAL = re.compile(r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|verificacion|llantas)\b")
+GENERAL = re.compile(r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|"
+                     r"verificacion|llantas|balatas|aceite|afinacion|refacciones|cambiar las|cambiar el)\b")
 _ASKS_FOR_CARS = re.compile(
     r"\b(?:busco|buscando|quiero|quisiera|necesito|ocupo|muestrame|ensename|ensenar|mostrar|manda|mandame|"
     r"pasame|tienen|tendran|hay|habra|venden|opciones|alguno|alguna|autos|carros|coches|camionetas|que me alcanza)\b"
@@ -134,10 +137,10 @@ def feature_asked(norm: str) -> List[str]:
 
 def asks_about_one_car(norm: str) -> bool:
     """A question about a feature of one car, not a search for cars with it nor a general question."""
-    asked = feature_asked(norm)
-    if "available" in asked:  # "¿ya se vendió o todavía la tienen?"
+    if _STILL_THERE.search(norm):  # "¿ya se vendió o todavía la tienen?"
         return True
-    return bool(asked) and bool(_ABOUT_ONE_CAR.search(norm)) and not _ASKS_FOR_CARS.search(norm) and not GENERAL.search(norm)
+    about = _ABOUT_ONE_CAR.search(norm) or ("?" in norm and _IS.search(norm))
+    return bool(feature_asked(norm)) and bool(about) and not _ASKS_FOR_CARS.search(norm) and not GENERAL.search(norm)
 
 
 # --- Kinds of car ------------------------------------------------------------------------
@@ -165,7 +168,7 @@ TRACTION = re.compile(r"\b(?:4x4|4 x 4|4wd|awd|traccion (?:integral|total|4x4|en
 
 FINANCING = re.compile(
     r"\b(?:mensualidad(?:es)?|mensual(?:es)?|financia\w*|credito|a meses|enganche|plazos?|"
-    r"al mes|por mes|cada mes|mensualmente|pagos? (?:chiquitos|mensuales|fijos)|"
+    r"al mes|por mes|cada mes|mes con mes|cada quincena|quincenal\w*|mensualmente|pagos? (?:chiquitos|mensuales|fijos)|"
     r"abonos?|a pagos|en pagos|amortiza\w*|letras?|pagarlo|pagarla)\b"
 )
 # A monthly budget to search by: "puedo pagar 6 mil al mes", "que la mensualidad no pase de 8 mil".
@@ -175,7 +178,7 @@ BOOKING = re.compile(
     r"\b(?:cita|agend\w*|apart(?:a|ar|arlo|arla)|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
     r"conocerl[oa]|prueba de manejo|manejarl[oa]|probarl[oa]|test drive|ir a la sucursal|ir a su sucursal|"
     r"lo puedo ver|la puedo ver|puedo ir|podria ir|voy a ir|ir el|paso el|pasar el|verlo el|verla el|verlos|verlas|ir manana|"
-    r"manejar|probar|checar(?:l[oa])?|revisarl[oa]|llevar a mi mecanico)\b"
+    r"manejar|probar|checar(?:l[oa])?|revisarl[oa]|llevar a mi mecanico|dar una vuelta|vuelta de prueba)\b"
 )
 # A time of day ("a las 11", "4 pm", "10:30", "5 de la tarde"): never an amount of money.
 TIME_OF_DAY = re.compile(
@@ -191,7 +194,7 @@ DAY_OR_TIME = re.compile(
     + TIME_OF_DAY.pattern
 )
 COMPARE = re.compile(r"\b(?:compar(?:a|ar|alos|alas|ame|amelos|en|es|emos|acion|ativa|ando|aras)|vs|versus|cual es mas|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|"
-                     r"que diferencia hay|cual me llevo|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b")
+                     r"que diferencia hay|cual me llevo|cual tiene mas|cual (?:es|esta) mas|cual gasta menos|cual rinde mas|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b")
 HANDOFF = re.compile(
     r"\b(?:hablar|platicar|comunicarme|comunicar|contactar|hablarle|chatear|atender|atienda|atiende|marque|marcar|llame|llamar|llamen|contacte|contacten)\b"
     r".{0,30}\b(?:asesor\w*|agente|alguien|persona|humano|ejecutiv\w*|vendedor\w*|representante|gente|operador\w*|encargad\w*|gerente)\b"
@@ -212,7 +215,7 @@ DETAILS = re.compile(r"\b(?:info|informacion|ficha|detalles?|datos|caracteristic
 FINANCING_VALUE = re.compile(
     r"\b(?:a|en|plazo de)\s+(?:12|24|36|48|60|72|84)(?:\s*meses)?\b|\d+(?:[.,]\d+)?\s*(?:%|por ?ciento)"
     r"|\b(?:doy|daria|pongo|dar|tengo|ahorre)\s+(?:unos\s+)?\$?\d[\d,.]*\s*(?:mil|k|%)"
-    r"|\b(?:enganche de|de enganche|tasa de|tasa del|para dar|de entrada|sin enganche)\b"
+    r"|\b(?:enganche de|de enganche|tasa de|tasa del|para dar|de entrada|sin enganche|(?:pa|para) (?:la )?entrada|pal enganche|para el enganche)\b"
 )
 # A score of the survey ("4 estrellas", "⭐⭐⭐⭐", "un 5 de 5").
 SCORE = re.compile(r"[⭐★]|\b(?:te|le) (?:doy|pongo) (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))|\b(?:[1-5]|una?|dos|tres|cuatro|cinco)\s+estrellas?\b|\b[1-5]\s*(?:/|de)\s*5\b|\bcalifico con\b|\ble doy (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))")

@@ -64,6 +64,7 @@ _DESCRIPTION = re.compile(
 _BARE_NUMBER = re.compile(r"[#\s]*\d+[.!\s]*")
 _ASKS_FOR_SOMEONE = re.compile(r"\b(?:quiero|quisiera|necesito|ocupo|puedo|podria|pasame|pasenme|comunicame|me (?:pasas|comunicas|pones))\b")
 _ASKS_FOR_CARS = re.compile(r"\b(?:busco|buscando|muestrame|ensename|tienen|hay|venden|opciones|autos|carros|coches|camionetas)\b")
+_NOT_THIS = re.compile(r"\b(?:ese|esa|este|esos|esas|eso)\s+no\b|^no\b(?!.*\b(?:mejor|prefiero|quiero|dame|el otro|la otra)\b)")
 _YES = re.compile(r"^(?:si|sii+|va|sale|ok|okey|claro|simon|orale|andale|dale)\b")
 # What may come with a day or a time that still answers "¿qué día?" ("pues el domingo temprano").
 _DAY_FILLER = set("el la los las de del a al en para por pues mejor entonces como tipo que y o este esta mas menos "
@@ -104,6 +105,7 @@ class Signals:
     visit: bool  # a word of a visit ("ir", "ver", "agencia")
     starts_with_yes: bool
     only_day_or_name: bool  # nothing but a day, a time or a person's name
+    refuses_this: bool  # "no, ese no"
 
     @property
     def names_a_car(self) -> bool:
@@ -192,6 +194,7 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         visit=bool(cues.VISIT.search(norm)),
         starts_with_yes=bool(_YES.match(norm)),
         only_day_or_name=_only_day(norm) or _person_name(text, names),
+        refuses_this=bool(_NOT_THIS.search(norm)),
     )
 
 
@@ -268,6 +271,8 @@ def _about_a_car(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
     if s.booking:
         return None if intent in BOOKING_INTENTS | {"cancel_appointment", "ask_appointment"} else (
             "book_appointment", "a visit to see a car")
+    if s.pointer and s.details and not s.names_a_car:
+        return None if intent == "car_details" else ("car_details", "asks for a car's details")
     if s.feature_question or (s.pointer and s.features):
         return None if intent == "ask_car_feature" else ("ask_car_feature", "a question about a car")
     if _keeps(s, intent):
@@ -290,7 +295,10 @@ def _keeps(s: Signals, intent: str) -> bool:
     if intent == "ask_car_feature":
         return len(s.models) <= 1 and not s.asks_for_cars
     if intent in FINANCING_INTENTS | {"inform_appointment", "give_rating"}:
-        return s.bare_number or s.day_or_time or s.financing_value or intent == "give_rating" and s.score
+        return (s.bare_number or s.day_or_time or s.financing_value or s.only_day_or_name
+                or intent == "give_rating" and s.score)
+    if intent == "deny":
+        return s.refuses_this
     if intent == "book_appointment":
         return s.visit
     if intent == "affirm":

@@ -45,5 +45,6 @@ COMMON_WORDS = set(
     hatchback sedan suv pickup minivan van troca coupe convertible
     late gusta chido padre bonito bonita mes meses mensual mensualidad pagar pago pagos alcanza
     asesor persona humano verlo verla cita visita manejo prueba hablar cambio
+    senor senora senorita joven oiga amigo amiga seria serian entrada vuelta
     """.split()
 )
