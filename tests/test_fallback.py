@@ -327,7 +327,7 @@ def test_conversation_open_question_goes_to_the_llm_with_the_car_in_focus(llm_se
 def test_conversation_low_confidence_message_goes_to_the_llm(llm_servers, fake):
     fake.reset("Perdona, ¿me lo explicas de otra forma? Puedo buscarte autos o calcular tu financiamiento.")
     sender = "llm-nlu-fallback"
-    reply = llm_servers.say_text(sender, "xq el cielo es azul mmm")
+    reply = llm_servers.say_text(sender, "mmm no se, tu que harias en mi lugar")
     events = llm_servers.tracker(sender)["events"]
     intent = [e for e in events if e["event"] == "user"][-1]["parse_data"]["intent"]["name"]
     assert intent in ("nlu_fallback", "open_question")
