@@ -1,4 +1,12 @@
-"""The Rasa NLU component that puts content before intent (`config.yml`: ContentRouter).
+"""The Rasa NLU components of this assistant (`config.yml`): the intent classifier and ContentRouter.
+
+`LogisticRegressionIntentClassifier` is Rasa's LogisticRegressionClassifier with its
+coefficients kept in the memory order scipy multiplies a sparse message by
+(Fortran order): the stock one copies the whole coefficient matrix at every
+prediction, which with ~100,000 n-gram features was half the NLU time of a message
+(3.1 ms against 1.6 ms, same predictions; docs/nlu.md).
+
+`ContentRouter` puts content before intent.
 
 It runs after the intent classifier and the FallbackClassifier. When the message's
 content contradicts the predicted intent (`understanding.routing`), the intent is
@@ -15,15 +23,39 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+import numpy as np
+
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from understanding.catalog_names import catalog_names
 from understanding.routing import route
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
+    """Rasa's logistic regression, predicting without copying its coefficients."""
+
+    def _contiguous(self) -> None:
+        if hasattr(self.clf, "coef_"):
+            self.clf.coef_ = np.asfortranarray(self.clf.coef_)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        resource = super().train(training_data)
+        self._contiguous()
+        return resource
+
+    @classmethod
+    def load(cls, *args: Any, **kwargs: Any) -> "LogisticRegressionIntentClassifier":
+        component = super().load(*args, **kwargs)
+        component._contiguous()
+        return component
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
