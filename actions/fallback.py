@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Set

@@ -269,7 +269,7 @@ class FinancingInput:
 _WORD_YEARS = {"un": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8}
 _YEARS_IN_WORDS = re.compile(r"\b(%s)\s+anos?\b(\s+y\s+medio)?" % "|".join(_WORD_YEARS))
 _LABELS = {
-    DOWN: r"enganches?|engancho|enganchar|inicial|entrada|anticipo|doy|daria|dar|pongo|pondria|aporto",
+    DOWN: r"enganches?|engancho|enganchar|inicial|entrada|anticipo|doy|daria|dar|dando|pongo|pondria|poniendo|aporto",
     PRICE: r"precio|cuesta|costaria|vale|valor|auto|carro|coche|camioneta|vehiculo",
     RATE: r"tasa|interes|intereses|anual",
     TERM: r"plazo|plazos",

@@ -109,6 +109,8 @@ def _parsed(tracker: Tracker) -> financing.FinancingInput:
     if not _fresh_message(tracker) or not _answers(tracker):
         return financing.FinancingInput()
     expecting = _EXPECTING.get(tracker.get_slot(REQUESTED_SLOT))
+    if expecting is None and tracker.get_slot("car_in_focus"):
+        expecting = financing.DOWN  # the car gives the price: "¿y dando 80 mil?" is the down payment
     return _parse_message(tracker.latest_message.get("text") or "", expecting)
 
 

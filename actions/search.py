@@ -313,8 +313,12 @@ def reset_turn() -> Reply:
 def _which_car(state: State, index: CatalogIndex, ref: Reference) -> Reply:
     """Why the message points at no car, and how to point at one."""
     listed = [stock_id for stock_id in state.page if index.get(stock_id)]
+    if ref.beyond_list and len(listed) == 1:
+        car = index.get(listed[0])
+        return Reply(f"En la última lista solo te mostré un auto, el *{car_name(car.make, car.model)} {car.year}* 🙂 "
+                     "¿Te refieres a ese? También puedo buscarte otros: dime marca, presupuesto o tipo de auto.")
     if ref.beyond_list and listed:
-        return Reply(f"En la última lista te mostré {len(listed)} {'auto' if len(listed) == 1 else 'autos'} 🙂 "
+        return Reply(f"En la última lista te mostré {len(listed)} autos 🙂 "
                      f"Dime un número del 1 al {len(listed)}, o la marca y el modelo que buscas.")
     if ref.explicit and not ref.beyond_list:
         return Reply("No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "

@@ -45,7 +45,7 @@ FILLER = COMMON_WORDS - {
     "familiar", "familia", "grande", "chico", "chica", "barato", "barata", "economico", "economica",
     "deportivo", "deportiva", "lujo", "espacioso", "espaciosa", "ciudad", "trabajo", "viaje", "viajes",
     "carretera", "pasajeros", "personas", "asientos", "rapido", "potente", "cajuela", "carga", "nuevo",
-    "nueva", "seminuevo", "poco", "motor", "puertas",
+    "nueva", "seminuevo", "motor", "puertas",
 } | {
     "quiero", "busco", "buscando", "ando", "estoy", "ensename", "muestrame", "mostrar", "muestra",
     "pasame", "manda", "mandame", "enseñame", "algun", "alguna", "tipo", "tal", "vez", "ok", "va",
@@ -215,14 +215,25 @@ class Names(Filter):
         return " ".join(n for n in names if n) or None
 
 
-class Seats(Filter):
-    """"para 7", "tercera fila": not a filter, a description to rank by (and not a price)."""
+# Ways of describing a car that the catalog's descriptions say in other words.
+_HINTS = [
+    (_SEATS, "para 7 pasajeros"),
+    (re.compile(r"\bque gaste poco\b|\bgaste poca gasolina\b|\bahorrador(?:es)?\b|\brendidor(?:es)?\b|\bbajo consumo\b"
+                r"|\bque rinda\b|\bque no gaste\b"), "bajo consumo de gasolina"),
+]
+
+
+class Hints(Filter):
+    """"para 7", "que gaste poco": not filters, descriptions to rank by, in the catalog's words
+    (and "para 7" is not a price)."""
 
     def read(self, r: Reading) -> None:
-        for match in _SEATS.finditer(r.norm):
-            r.take(*match.span())
-        if _SEATS.search(r.norm):
-            r.description.append("para 7 pasajeros")
+        for pattern, words in _HINTS:
+            matches = list(pattern.finditer(r.norm))
+            for match in matches:
+                r.take(*match.span())
+            if matches:
+                r.description.append(words)
 
 
 class Monthly(Filter):
@@ -618,7 +629,7 @@ class Query(Filter):
 
 # Every filter, in the order a message is read and a reply names them.
 FILTERS: List[Filter] = [
-    Names(), Seats(), Monthly(), Km(), Year(), Price(), Body(), Transmission(), Traction(),
+    Names(), Hints(), Monthly(), Km(), Year(), Price(), Body(), Transmission(), Traction(),
     Feature("bluetooth", cues.BLUETOOTH, "Bluetooth"), Feature("carplay", cues.CARPLAY, "CarPlay"),
     Sort(), Query(),
 ]

@@ -3,6 +3,8 @@ answers about a car's features, and two cars side by side."""
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
@@ -103,6 +105,10 @@ def answer_feature(car: CarInfo, text: str) -> str:
             answers.append(f"📱 ¡Sí! El {name} tiene *Apple CarPlay*." if car.carplay else f"📱 No, el {name} no tiene CarPlay.")
         elif key == "km":
             answers.append(f"🛣️ El {name} tiene *{format_km(car.km)}* recorridos.")
+        elif key == "size" and re.search(r"\bcajuela\b|\bmaletero\b|\bcaja\b|\bbatea\b", norm):
+            dims = dimensions(car)
+            answers.append("📦 Su ficha no trae la capacidad de la cajuela" + (
+                f"; el auto mide {', '.join(dims)}." if dims else ".") + " En la cita la puedes ver y medir.")
         elif key == "size":
             dims = dimensions(car)
             kind = f"Es {_article(car.body)} *{BODY_LABELS[car.body]}*" if car.body else "Su ficha no indica el tipo de carrocería"

@@ -175,7 +175,7 @@ FINANCING = re.compile(
 MONTHLY_AFTER = re.compile(r"^\s*(?:pesos\s+)?(?:al mes|mensuales|mensual|por mes|cada mes|de mensualidad|mensualmente|x mes)\b")
 MONTHLY_BEFORE = re.compile(r"(?:mensualidad(?:es)?|pagos? mensuales?|pago al mes|abonos?)\s*(?:de|que no pase de|no mayor a|maxima de|hasta|menor a|de maximo|maximo|de hasta|de unos|como de|que no pasen? de|no mas de)?\s*(?:\$\s*)?$")
 BOOKING = re.compile(
-    r"\b(?:cita|agend\w*|apart(?:a|ar|arlo|arla)|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
+    r"\b(?:cita|agend\w*|apart\w*|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
     r"conocerl[oa]|prueba de manejo|manejarl[oa]|probarl[oa]|test drive|ir a la sucursal|ir a su sucursal|"
     r"lo puedo ver|la puedo ver|puedo ir|podria ir|voy a ir|ir el|paso el|pasar el|verlo el|verla el|verlos|verlas|ir manana|"
     r"manejar|probar|checar(?:l[oa])?|revisarl[oa]|llevar a mi mecanico|dar una vuelta|vuelta de prueba)\b"

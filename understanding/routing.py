@@ -226,7 +226,8 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return "prompt_injection", "tries to change the rules or a price"
     if s.handoff and not (intent == "bot_challenge" and not s.asks_for_someone):
         return "human_handoff", "asks for a person"
-    if intent == "prompt_injection" or (intent.startswith("faq_") and not (s.pointer and s.financing)):
+    if intent == "prompt_injection" or (intent.startswith("faq_") and not (s.pointer and s.financing) and not (
+            unsure and (s.hard_constraint or s.names or s.pointer))):
         return None  # a frequent question or a manipulation, whatever car it mentions
     if s.reset and not s.names_a_car:
         return "reset_filters", "starts the search over"
