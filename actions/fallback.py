@@ -171,14 +171,21 @@ def describe_filters(filters: Any) -> Optional[str]:
 
 
 def recent_turns(events: Iterable[Dict[str, Any]], limit: int = TURNS_IN_PROMPT) -> List[Dict[str, str]]:
-    """The last user/bot messages before the current one, as chat messages."""
-    turns = [
-        {"role": "user" if event["event"] == "user" else "assistant", "content": event["text"][:600]}
-        for event in events
-        if event.get("event") in ("user", "bot") and event.get("text")
-    ]
-    if turns and turns[-1]["role"] == "user":
-        turns = turns[:-1]  # the current message goes last, on its own
+    """The last user/bot messages before the current one, as chat messages.
+
+    A refused manipulation attempt and the bot's replies to it are left out: the
+    model never reads an injection, even one that was turned down.
+    """
+    messages = [event for event in events if event.get("event") in ("user", "bot") and event.get("text")]
+    if messages and messages[-1]["event"] == "user":
+        messages = messages[:-1]  # the current message goes last, on its own
+    turns, refused = [], False
+    for event in messages:
+        if event["event"] == "user":
+            refused = is_manipulation(event["text"])
+        if not refused:
+            role = "user" if event["event"] == "user" else "assistant"
+            turns.append({"role": role, "content": event["text"][:600]})
     return turns[-limit:] if limit else []
 
 
