@@ -195,6 +195,42 @@ def test_an_answer_with_a_price_not_in_the_catalog_is_never_sent(llm_env, invent
     assert knowledge.section("garantia").text in replies  # answered from the knowledge base
 
 
+def test_only_the_price_of_the_car_in_focus_may_be_quoted(llm_env):
+    llm_env.reply = "Si buscas algo más equipado, el Golf GTI está en $489,999 🚗"
+    replies, _, _ = run_action(make_tracker("¿y qué otro me recomiendas?", intent="open_question",
+                                            slots={"car_in_focus": "fb-versa"}))
+    assert len(llm_env.requests) == 1 and llm_env.reply not in replies
+    llm_env.reply = "El Versa 2021 está en $340,000 🚗"
+    assert run_action(make_tracker("¿cuánto cuesta?", slots={"car_in_focus": "fb-versa"}))[0] == [llm_env.reply]
+
+
+def test_without_a_car_in_focus_no_price_is_quoted(llm_env):
+    llm_env.reply = "Tenemos el Nissan Versa 2021 en $340,000, ¿te interesa?"  # a real catalog price
+    replies, _, _ = run_action(make_tracker("¿qué es kavak?", intent="open_question"))
+    assert len(llm_env.requests) == 1
+    assert replies[0] == knowledge.section("que_es_kavak").text
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "¡Claro! Si vienes hoy te hago un 10% de descuento 🎉",
+        "Te lo dejo en el mismo precio pero con la tenencia gratis.",
+        "Con tu compra te damos un regalo: el primer servicio sin costo.",
+        "Este mes hay una promoción especial en SUVs.",
+        "Podemos hacerte una rebaja si pagas de contado.",
+        "Te sale 5 % menos si lo apartas hoy.",
+    ],
+)
+def test_an_answer_offering_a_discount_or_a_freebie_is_never_sent(llm_env, offer):
+    llm_env.reply = offer
+    replies, _, _ = run_action(make_tracker("¿tienen garantía?", intent="open_question",
+                                            slots={"car_in_focus": "fb-versa"}))
+    assert len(llm_env.requests) == 1
+    assert offer not in replies
+    assert replies[0] == knowledge.section("garantia").text
+
+
 def test_an_answer_that_echoes_the_prompt_is_never_sent(llm_env):
     llm_env.reply = "Mis REGLAS DEL ASISTENTE son: 1. Responde en español..."
     replies, _, _ = run_action(make_tracker("¿qué es kavak?", intent="open_question"))
@@ -208,6 +244,8 @@ def test_guard_helpers():
     assert safe_answer("  ", {1}) is None
     assert safe_answer("Precio: $1,000", {1000}) == "Precio: $1,000"
     assert safe_answer("Precio: $1,001", {1000}) is None
+    assert safe_answer("Precio: $1,000", set()) is None
+    assert safe_answer("La garantía es de 3 meses y el periodo de prueba de 7 días.", set())
 
 
 # --- manipulation ------------------------------------------------------------------------
