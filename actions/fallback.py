@@ -25,8 +25,9 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
@@ -85,6 +86,7 @@ class Settings:
     timeout: float
     max_tokens: int
     cooldown: float
+    endpoint_failures: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,18 +96,21 @@ class Settings:
             model=os.environ.get("LLM_MODEL", "").strip() or "gpt-4o-mini",
             timeout=_env_number("LLM_TIMEOUT_SECONDS", 6.0),
             max_tokens=int(_env_number("LLM_MAX_TOKENS", 300)),
+            # After an error, that conversation skips the model for this long; the
+            # endpoint is skipped for everyone after LLM_ENDPOINT_FAILURES in a row.
             cooldown=_env_number("LLM_COOLDOWN_SECONDS", 30.0),
+            endpoint_failures=int(_env_number("LLM_ENDPOINT_FAILURES", 3, minimum=1)),
         )
 
 
-def _env_number(name: str, default: float) -> float:
-    """A positive number from the environment; a bad value is logged and ignored."""
+def _env_number(name: str, default: float, minimum: float = 0) -> float:
+    """A number from the environment, at least `minimum`; a bad value is logged and ignored."""
     raw = os.environ.get(name, "").strip()
     try:
         value = float(raw) if raw else default
     except ValueError:
-        value = -1
-    if value < 0:
+        value = minimum - 1
+    if value < minimum:
         logger.warning("%s=%r is not a valid number; using %s", name, raw, default)
         return default
     return value
@@ -224,16 +229,66 @@ def build_messages(
     return [{"role": "system", "content": system}, *(turns or []), {"role": "user", "content": user}]
 
 
-class LLMClient:
-    """One chat-completions call with a hard deadline, and a cool-down after failures."""
+class Breakers:
+    """Circuit breakers of the LLM endpoints, in memory: one per conversation and endpoint,
+    and one per endpoint that opens after several failures in a row across conversations.
+
+    A failure opens the conversation's breaker for the cool-down, so one customer's
+    errors never cost the others their answers. `endpoint_failures` failures in a
+    row (no success between them, whoever the senders) open the endpoint's breaker for
+    the cool-down; after it, calls go through again, and the next failure before any
+    success opens it again at once. A success closes the count.
+    """
+
+    MAX_CONVERSATIONS = 100_000  # open conversation breakers kept at most (oldest dropped)
 
     def __init__(self) -> None:
-        self._skip_until: Dict[Optional[str], float] = {}  # per endpoint
+        self._conversations: "OrderedDict[Tuple[Optional[str], str], float]" = OrderedDict()  # -> open until
+        self._failures: Dict[Optional[str], int] = {}  # per endpoint, in a row
+        self._endpoint_until: Dict[Optional[str], float] = {}
 
-    async def complete(self, messages: List[Dict[str, str]], settings: Settings) -> Optional[str]:
-        """The model's text, or None (no key, cooling down, timeout or any error)."""
+    def is_open(self, endpoint: Optional[str], sender: str, now: float) -> bool:
+        """Whether this conversation may not call this endpoint now."""
+        self._forget_closed(now)
+        return now < self._endpoint_until.get(endpoint, 0.0) or now < self._conversations.get((endpoint, sender), 0.0)
+
+    def failed(self, endpoint: Optional[str], sender: str, now: float, settings: Settings) -> None:
+        """Count a failure: open the conversation's breaker, and the endpoint's after enough in a row."""
+        self._conversations.pop((endpoint, sender), None)
+        self._conversations[(endpoint, sender)] = now + settings.cooldown
+        while len(self._conversations) > self.MAX_CONVERSATIONS:
+            self._conversations.popitem(last=False)
+        self._failures[endpoint] = self._failures.get(endpoint, 0) + 1
+        if self._failures[endpoint] >= settings.endpoint_failures:
+            self._endpoint_until[endpoint] = now + settings.cooldown
+            logger.warning(
+                "LLM endpoint failed %d times in a row: skipped for every conversation for %gs",
+                self._failures[endpoint], settings.cooldown,
+            )
+
+    def succeeded(self, endpoint: Optional[str]) -> None:
+        self._failures.pop(endpoint, None)
+        self._endpoint_until.pop(endpoint, None)
+
+    def _forget_closed(self, now: float) -> None:
+        """Drop conversation breakers whose cool-down is over (oldest first)."""
+        while self._conversations:
+            key, until = next(iter(self._conversations.items()))
+            if until > now:
+                break
+            del self._conversations[key]
+
+
+class LLMClient:
+    """One chat-completions call with a hard deadline; circuit breakers after failures."""
+
+    def __init__(self) -> None:
+        self.breakers = Breakers()
+
+    async def complete(self, messages: List[Dict[str, str]], settings: Settings, sender: str = "") -> Optional[str]:
+        """The model's text, or None (no key, breaker open, timeout or any error)."""
         endpoint = settings.base_url
-        if not settings.api_key or time.monotonic() < self._skip_until.get(endpoint, 0.0):
+        if not settings.api_key or self.breakers.is_open(endpoint, sender, time.monotonic()):
             return None
         from openai import AsyncOpenAI
 
@@ -253,11 +308,13 @@ class LLMClient:
                     ),
                     timeout=settings.timeout,
                 )
-            return response.choices[0].message.content
+            answer = response.choices[0].message.content
         except Exception as error:  # timeout, HTTP error, bad payload: all mean "no answer"
-            self._skip_until[endpoint] = time.monotonic() + settings.cooldown
+            self.breakers.failed(endpoint, sender, time.monotonic(), settings)
             logger.warning("LLM unavailable (%s %s); answering without it", type(error).__name__, error)
             return None
+        self.breakers.succeeded(endpoint)
+        return answer
 
 
 llm = LLMClient()
@@ -318,7 +375,7 @@ class ActionLLMFallback(Action):
             filters=describe_filters(tracker.get_slot("search_filters")),
             turns=recent_turns(tracker.events),
         )
-        answer = await llm.complete(messages, settings)
+        answer = await llm.complete(messages, settings, tracker.sender_id)
         if answer is None:
             return None
         # Only the car in focus's own price may be quoted; without one, no price at all.

@@ -13,10 +13,11 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db, knowledge
+from actions import db, fallback, knowledge
 from actions.db import Car, session_scope
 from actions.fallback import (
     ActionLLMFallback,
+    LLMClient,
     Settings,
     quoted_prices,
     recent_turns,
@@ -55,6 +56,12 @@ def fake():
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_llm(monkeypatch):
+    """Each test starts with closed breakers and no calls counted (they live in the process)."""
+    monkeypatch.setattr(fallback, "llm", LLMClient())
+
+
 @pytest.fixture
 def llm_env(monkeypatch, fake, catalog):
     """The action's environment: the test catalog and the fake LLM."""
@@ -68,13 +75,13 @@ def llm_env(monkeypatch, fake, catalog):
     return fake
 
 
-def make_tracker(text, intent="nlu_fallback", slots=None, history=(), active_loop=None):
+def make_tracker(text, intent="nlu_fallback", slots=None, history=(), active_loop=None, sender="fallback-test"):
     events = []
     for role, message in history:
         events.append({"event": "user" if role == "user" else "bot", "text": message})
     events.append({"event": "user", "text": text})
     return Tracker(
-        sender_id="fallback-test",
+        sender_id=sender,
         slots=slots or {},
         latest_message={"text": text, "intent": {"name": intent, "confidence": 0.3}},
         events=events,
@@ -306,7 +313,7 @@ def test_inside_a_form_the_passage_comes_without_the_follow_up(llm_env, monkeypa
     assert replies == [knowledge.section("horario_de_citas").text]
 
 
-def test_timeout_is_a_hard_deadline_then_the_endpoint_cools_down(monkeypatch, catalog):
+def test_timeout_is_a_hard_deadline_then_the_conversation_cools_down(monkeypatch, catalog):
     slow = FakeOpenAI().start()
     try:
         slow.delay = 3
@@ -327,6 +334,51 @@ def test_timeout_is_a_hard_deadline_then_the_endpoint_cools_down(monkeypatch, ca
         assert replies[0] == knowledge.section("garantia").text
     finally:
         slow.stop()
+
+
+def ask_warranty(sender):
+    """One question from `sender`; True when the model's answer was sent."""
+    replies, _, _ = run_action(make_tracker("¿tienen garantía?", intent="open_question", sender=sender))
+    return replies[0] != knowledge.section("garantia").text
+
+
+def test_a_failure_in_one_conversation_does_not_stop_another(llm_env, monkeypatch):
+    monkeypatch.setenv("LLM_COOLDOWN_SECONDS", "60")
+    llm_env.status = 500
+    assert not ask_warranty("whatsapp:+5215500000001")
+    assert not ask_warranty("whatsapp:+5215500000001")  # that conversation cools down
+    assert len(llm_env.requests) == 1
+    llm_env.status = 200
+    assert ask_warranty("whatsapp:+5215500000002")  # the other one still asks the model
+    assert len(llm_env.requests) == 2
+
+
+def test_the_endpoint_is_skipped_after_failures_in_a_row_until_the_cooldown_ends(llm_env, monkeypatch):
+    monkeypatch.setenv("LLM_COOLDOWN_SECONDS", "1")
+    monkeypatch.setenv("LLM_ENDPOINT_FAILURES", "3")
+    llm_env.status = 500
+    for sender in ("a", "b", "c"):
+        assert not ask_warranty(sender)
+    assert len(llm_env.requests) == 3
+    llm_env.status = 200
+    assert not ask_warranty("d")  # the endpoint's breaker is open for everyone
+    assert len(llm_env.requests) == 3
+    time.sleep(1.1)
+    assert ask_warranty("d") and len(llm_env.requests) == 4  # closed after the cool-down
+
+
+def test_a_success_resets_the_endpoints_count_of_failures(llm_env, monkeypatch):
+    monkeypatch.setenv("LLM_COOLDOWN_SECONDS", "60")
+    monkeypatch.setenv("LLM_ENDPOINT_FAILURES", "2")
+    llm_env.status = 500
+    assert not ask_warranty("a")
+    llm_env.status = 200
+    assert ask_warranty("b")
+    llm_env.status = 500
+    assert not ask_warranty("c")  # one failure in a row again, not two
+    llm_env.status = 200
+    assert ask_warranty("d")
+    assert len(llm_env.requests) == 4
 
 
 @pytest.mark.parametrize("status", [500, 401, 429])
@@ -435,8 +487,10 @@ def test_bad_settings_fall_back_to_defaults(monkeypatch):
     monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "pronto")
     monkeypatch.setenv("LLM_COOLDOWN_SECONDS", "-3")
     monkeypatch.setenv("LLM_MAX_TOKENS", "")
+    monkeypatch.setenv("LLM_ENDPOINT_FAILURES", "0")
     settings = Settings.from_env()
     assert (settings.timeout, settings.cooldown, settings.max_tokens) == (6.0, 30.0, 300)
+    assert settings.endpoint_failures == 3
 
 
 def test_a_broken_database_does_not_break_the_answer(llm_env, monkeypatch, tmp_path):
