@@ -25,9 +25,9 @@ import logging
 import os
 import re
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
@@ -87,6 +87,7 @@ class Settings:
     max_tokens: int
     cooldown: float
     endpoint_failures: int
+    calls_per_hour: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -100,6 +101,8 @@ class Settings:
             # endpoint is skipped for everyone after LLM_ENDPOINT_FAILURES in a row.
             cooldown=_env_number("LLM_COOLDOWN_SECONDS", 30.0),
             endpoint_failures=int(_env_number("LLM_ENDPOINT_FAILURES", 3, minimum=1)),
+            # Model calls one sender may cause in a sliding hour (0 = no limit).
+            calls_per_hour=int(_env_number("LLM_CALLS_PER_HOUR", 20)),
         )
 
 
@@ -240,9 +243,8 @@ class Breakers:
     success opens it again at once. A success closes the count.
     """
 
-    MAX_CONVERSATIONS = 100_000  # open conversation breakers kept at most (oldest dropped)
-
-    def __init__(self) -> None:
+    def __init__(self, max_conversations: int = 100_000) -> None:
+        self.max_conversations = max_conversations  # open conversation breakers kept (oldest dropped)
         self._conversations: "OrderedDict[Tuple[Optional[str], str], float]" = OrderedDict()  # -> open until
         self._failures: Dict[Optional[str], int] = {}  # per endpoint, in a row
         self._endpoint_until: Dict[Optional[str], float] = {}
@@ -256,7 +258,7 @@ class Breakers:
         """Count a failure: open the conversation's breaker, and the endpoint's after enough in a row."""
         self._conversations.pop((endpoint, sender), None)
         self._conversations[(endpoint, sender)] = now + settings.cooldown
-        while len(self._conversations) > self.MAX_CONVERSATIONS:
+        while len(self._conversations) > self.max_conversations:
             self._conversations.popitem(last=False)
         self._failures[endpoint] = self._failures.get(endpoint, 0) + 1
         if self._failures[endpoint] >= settings.endpoint_failures:
@@ -279,16 +281,63 @@ class Breakers:
             del self._conversations[key]
 
 
+class CallLimit:
+    """Model calls per sender in a sliding hour, counted in memory by this process.
+
+    Senders with no call in the last hour are forgotten, and at most `max_senders` are
+    kept (the least recently calling go first), so memory stays bounded.
+    """
+
+    WINDOW = 3600.0
+
+    def __init__(self, max_senders: int = 100_000) -> None:
+        self.max_senders = max_senders
+        self._calls: "OrderedDict[str, Deque[float]]" = OrderedDict()  # least recently calling first
+
+    def allow(self, sender: str, limit: int, now: float) -> bool:
+        """Count a call of `sender` at `now`, unless it already made `limit` in the last hour."""
+        self._forget_idle(now)
+        if not limit:
+            return True
+        calls = self._calls.get(sender) or deque()
+        while calls and calls[0] <= now - self.WINDOW:
+            calls.popleft()
+        if len(calls) >= limit:
+            return False
+        calls.append(now)
+        self._calls[sender] = calls
+        self._calls.move_to_end(sender)
+        while len(self._calls) > self.max_senders:
+            self._calls.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def _forget_idle(self, now: float) -> None:
+        while self._calls:
+            sender, calls = next(iter(self._calls.items()))
+            if calls[-1] > now - self.WINDOW:
+                break
+            del self._calls[sender]
+
+
 class LLMClient:
-    """One chat-completions call with a hard deadline; circuit breakers after failures."""
+    """One chat-completions call with a hard deadline; circuit breakers after failures and
+    a limit of calls per sender."""
 
     def __init__(self) -> None:
         self.breakers = Breakers()
+        self.calls = CallLimit()
 
     async def complete(self, messages: List[Dict[str, str]], settings: Settings, sender: str = "") -> Optional[str]:
-        """The model's text, or None (no key, breaker open, timeout or any error)."""
-        endpoint = settings.base_url
-        if not settings.api_key or self.breakers.is_open(endpoint, sender, time.monotonic()):
+        """The model's text, or None (no key, breaker open, sender over its limit, timeout or any error)."""
+        endpoint, now = settings.base_url, time.monotonic()
+        if not settings.api_key or self.breakers.is_open(endpoint, sender, now):
+            return None
+        if not self.calls.allow(sender, settings.calls_per_hour, now):
+            logger.info("LLM calls per hour of a conversation used up (%d); answering without it",
+                        settings.calls_per_hour)
             return None
         from openai import AsyncOpenAI
 

@@ -17,6 +17,7 @@ from actions import db, fallback, knowledge
 from actions.db import Car, session_scope
 from actions.fallback import (
     ActionLLMFallback,
+    CallLimit,
     LLMClient,
     Settings,
     quoted_prices,
@@ -381,6 +382,33 @@ def test_a_success_resets_the_endpoints_count_of_failures(llm_env, monkeypatch):
     assert len(llm_env.requests) == 4
 
 
+def test_a_sender_over_its_calls_per_hour_is_answered_without_the_model(llm_env, monkeypatch):
+    monkeypatch.setenv("LLM_CALLS_PER_HOUR", "2")
+    assert ask_warranty("whatsapp:+5215500000001") and ask_warranty("whatsapp:+5215500000001")
+    assert not ask_warranty("whatsapp:+5215500000001")  # the knowledge base answers
+    assert len(llm_env.requests) == 2
+    assert ask_warranty("whatsapp:+5215500000002")  # others keep their own count
+    assert len(llm_env.requests) == 3
+
+
+def test_calls_are_counted_in_a_sliding_hour_and_idle_senders_are_forgotten():
+    limit = CallLimit()
+    assert limit.allow("a", 2, now=0) and limit.allow("a", 2, now=1800)
+    assert not limit.allow("a", 2, now=3599)
+    assert limit.allow("a", 2, now=3601)  # the first call left the window
+    assert not limit.allow("a", 2, now=3700)
+    assert limit.allow("b", 2, now=3700) and len(limit) == 2
+    assert limit.allow("c", 2, now=1800 + 3601 + 3600) and len(limit) == 1  # a and b idle for an hour
+    assert all(limit.allow("d", 0, now=9000) for _ in range(50))  # 0: no limit
+
+
+def test_at_most_max_senders_are_kept_in_memory():
+    limit = CallLimit(max_senders=100)
+    for number in range(1000):
+        assert limit.allow(f"sender-{number}", 20, now=float(number))
+    assert len(limit) == 100
+
+
 @pytest.mark.parametrize("status", [500, 401, 429])
 def test_an_http_error_is_tried_once_and_answered_from_the_knowledge_base(llm_env, status):
     llm_env.status = status
@@ -491,6 +519,8 @@ def test_bad_settings_fall_back_to_defaults(monkeypatch):
     settings = Settings.from_env()
     assert (settings.timeout, settings.cooldown, settings.max_tokens) == (6.0, 30.0, 300)
     assert settings.endpoint_failures == 3
+    monkeypatch.setenv("LLM_CALLS_PER_HOUR", "muchas")
+    assert Settings.from_env().calls_per_hour == 20
 
 
 def test_a_broken_database_does_not_break_the_answer(llm_env, monkeypatch, tmp_path):
