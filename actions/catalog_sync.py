@@ -7,8 +7,12 @@ rows are applied in one transaction. Cars missing from the snapshot become
 unavailable (kept, since appointments refer to them); a car whose row was
 rejected is left as it was. Only new or changed descriptions are encoded.
 
+Bounds: the file is at most CATALOG_MAX_BYTES (20 MB) and CATALOG_MAX_ROWS
+(50,000) cars; a text field longer than FIELD_MAX_CHARS rejects its row.
+
 Exit status: 0 all rows valid, 1 some rows rejected (the rest applied),
-2 the file is unusable (not a CSV, missing columns, no rows): nothing changes.
+2 the file is unusable (not a CSV, missing columns, no rows, too big): nothing
+changes, 3 the database failed: the transaction is rolled back, nothing changes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import logging
+import os
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, TextIO, Tuple
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import catalog_index, db
 from actions.catalog_index import CarData
@@ -34,6 +41,26 @@ COLUMNS = ["stockId", "km", "price", "make", "model", "year", "version",
 MIN_YEAR = 1990
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _YES_NO = {"si": True, "sí": True, "no": False, "": None}
+FIELD_MAX_CHARS = {"stockId": 64, "make": 60, "model": 80, "version": 200}
+
+logger = logging.getLogger(__name__)
+
+
+def _limit(name: str, default: int) -> int:
+    """A positive whole-number bound from the environment, or its default."""
+    try:
+        value = int(os.environ.get(name) or default)
+    except ValueError:
+        value = 0
+    return value if value > 0 else default
+
+
+def max_bytes() -> int:
+    return _limit("CATALOG_MAX_BYTES", 20_000_000)
+
+
+def max_rows() -> int:
+    return _limit("CATALOG_MAX_ROWS", 50_000)
 
 
 class CatalogFileError(Exception):
@@ -88,7 +115,11 @@ def _number(value: str, name: str, reasons: List[str]) -> Optional[float]:
 def parse_row(raw: Dict[str, str], max_year: int) -> Tuple[Optional[Row], List[str]]:
     """Validate one CSV record; return the row or the reasons it is rejected."""
     value = {name: (raw.get(name) or "").strip() for name in COLUMNS}
-    reasons: List[str] = []
+    reasons: List[str] = [
+        f"{name} tiene {len(value[name])} caracteres (máximo {limit})"
+        for name, limit in FIELD_MAX_CHARS.items()
+        if len(value[name]) > limit
+    ]
     if not value["stockId"]:
         reasons.append("falta el stockId")
     for name in ("make", "model"):
@@ -128,9 +159,12 @@ def parse_row(raw: Dict[str, str], max_year: int) -> Tuple[Optional[Row], List[s
 
 def _open_text(path: Path) -> TextIO:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(max_bytes() + 1)
     except OSError as error:
         raise CatalogFileError(f"no se puede leer {path}: {error.strerror or error}") from error
+    if len(data) > max_bytes():
+        raise CatalogFileError(f"{path} pasa de {max_bytes():,} bytes (CATALOG_MAX_BYTES)")
     if b"\x00" in data[:4096]:
         raise CatalogFileError(f"{path} no es un CSV de texto")
     try:
@@ -161,7 +195,10 @@ def read_catalog(path: Path, max_year: Optional[int] = None) -> Tuple[List[Row],
     rejected: List[Rejection] = []
     first_line: Dict[str, int] = {}
     line = reader.line_num + 1
+    limit = max_rows()
     while True:
+        if len(rows) + len(rejected) > limit:
+            raise CatalogFileError(f"{path} tiene más de {limit:,} autos (CATALOG_MAX_ROWS)")
         try:
             record = next(reader)
         except StopIteration:
@@ -296,6 +333,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except CatalogFileError as error:
         print(f"Error: {error}. El catálogo no cambió.", file=sys.stderr)
         return 2
+    except SQLAlchemyError as error:
+        logger.exception("catalog sync failed in the database")
+        print(f"Error de la base de datos ({type(error).__name__}). El catálogo no cambió.", file=sys.stderr)
+        return 3
     for rejection in result.rejected:
         print(f"Rechazada {rejection}", file=sys.stderr)
     print(f"Catálogo sincronizado con {args.csv}: {result.summary()}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from actions import db
 from actions.catalog_index import body_type, describe
@@ -84,6 +84,44 @@ def test_unusable_file_changes_nothing(tmp_path, database):
     assert main([str(missing_column)]) == 2
     assert main([str(tmp_path / "does-not-exist.csv")]) == 2
     assert set(cars(database)) == {"1001", "1002", "1003"}
+
+
+def test_a_file_over_the_size_limit_changes_nothing(tmp_path, database, capsys, monkeypatch):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    monkeypatch.setenv("CATALOG_MAX_BYTES", "200")
+    assert main([str(write(tmp_path, GOOD + GOOD[:1], name="big.csv"))]) == 2
+    assert "CATALOG_MAX_BYTES" in capsys.readouterr().err
+    assert len(cars(database)) == 3
+
+
+def test_a_file_over_the_row_limit_changes_nothing(tmp_path, database, capsys, monkeypatch):
+    monkeypatch.setenv("CATALOG_MAX_ROWS", "2")
+    assert main([str(write(tmp_path, GOOD))]) == 2
+    assert "CATALOG_MAX_ROWS" in capsys.readouterr().err
+    assert cars(database) == {}
+
+
+def test_an_overlong_field_rejects_only_its_row(tmp_path, database, capsys):
+    row = "2001,1000,300000,Kia,Rio,2020," + "EX " * 100 + ",Sí,4385,1725,1460,\n"
+    assert main([str(write(tmp_path, GOOD + [row]))]) == 1
+    assert "version tiene 299 caracteres (máximo 200)" in capsys.readouterr().err
+    assert set(cars(database)) == {"1001", "1002", "1003"}
+
+
+def test_a_database_error_rolls_the_whole_import_back(tmp_path, database, capsys):
+    assert main([str(write(tmp_path, GOOD))]) == 0
+    with db.session_scope(database) as session:  # a real failure half-way through the write
+        session.execute(text(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON cars WHEN NEW.stock_id = '1002' "
+            "BEGIN SELECT RAISE(ABORT, 'disco lleno'); END"
+        ))
+    changed = [GOOD[0].replace("325000.0", "300000"), GOOD[1].replace("350000.0", "340000"),
+               "1004,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725,1460,\n"]
+    assert main([str(write(tmp_path, changed, name="new.csv"))]) == 3
+    assert "Error de la base de datos" in capsys.readouterr().err
+    stored = cars(database)
+    assert set(stored) == {"1001", "1002", "1003"} and all(car.available for car in stored.values())
+    assert (stored["1001"].price, stored["1002"].price) == (325000, 350000)
 
 
 def test_every_reason_of_a_bad_row_is_reported(tmp_path, database, capsys):
