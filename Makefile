@@ -2,7 +2,7 @@
 #
 #   make shell              set everything up (first time) and chat in the terminal
 #   make test               set everything up and run every test
-#   make run                serve Rasa on :5005 (REST + Twilio), actions on :5055, reminders
+#   make run                serve Rasa on :5005 (Twilio; REST with REST_API_TOKEN), actions on 127.0.0.1:5055, reminders
 #   make rasa-server        one more Rasa server on RASA_PORT, for a balancer (README: Scaling out)
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
@@ -63,6 +63,18 @@ export MSAT_COOLDOWN_HOURS ?= 24
 export TWILIO_WEBHOOK_URL ?=
 export TWILIO_VALIDATE_SIGNATURE ?= true
 export WHATSAPP_RATE_LIMIT ?= 20
+# Security (SECURITY.md). The action server runs actions only for callers with this
+# secret; empty, each `make run` / `make shell` makes one up for its own servers.
+ifeq ($(strip $(ACTION_SERVER_TOKEN)),)
+export ACTION_SERVER_TOKEN := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
+endif
+export ACTIONS_HOST ?= 127.0.0.1
+# The REST channel's bearer token (testers and tools); empty = REST closed.
+export REST_API_TOKEN ?=
+export REST_RATE_LIMIT ?= 30
+export MESSAGE_MAX_CHARS ?= 1000
+# Largest request body the Rasa server reads (Sanic's own variable): Twilio's forms are small.
+export SANIC_REQUEST_MAX_SIZE ?= 65536
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -120,7 +132,7 @@ tf_threads = env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARAL
 with_actions = exec $(tf_threads) setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
 # The Rasa server of `make run` and `make rasa-server`: REST and Twilio on RASA_PORT.
 rasa_run = $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml
-rasa_banner = echo "Rasa en :$(RASA_PORT): REST /webhooks/rest/webhook, Twilio /webhooks/twilio/webhook"
+rasa_banner = echo "Rasa en :$(RASA_PORT): Twilio /webhooks/twilio/webhook; REST /webhooks/rest/webhook $(if $(REST_API_TOKEN),con Bearer REST_API_TOKEN,cerrado: sin REST_API_TOKEN)"
 
 shell: setup
 	@$(call with_actions,$(RASA) shell -m $(MODEL) --endpoints endpoints.yml)

@@ -163,14 +163,15 @@ def book(
     session: Session, sender_id: str, customer_name: str, stock_id: str, start: datetime,
     replaces: Optional[int] = None,
 ) -> Appointment:
-    """Store a booked visit; moving one (`replaces`) marks the old one as moved."""
+    """Store a booked visit; moving one (`replaces`, the sender's own) marks the old one as moved."""
+    old = session.get(Appointment, replaces) if replaces is not None else None
+    if old is not None and old.sender_id != sender_id:
+        old, replaces = None, None  # another customer's visit is never touched
     if car_taken(session, stock_id, start, exclude_id=replaces):
         raise SlotTaken(stock_id)
-    if replaces is not None:
-        old = session.get(Appointment, replaces)
-        if old is not None and old.status == BOOKED:
-            old.status = MOVED
-            old.updated_at = datetime.now(timezone.utc)
+    if old is not None and old.status == BOOKED:
+        old.status = MOVED
+        old.updated_at = datetime.now(timezone.utc)
     appointment = Appointment(
         sender_id=sender_id, customer_name=customer_name, stock_id=stock_id,
         scheduled_at=to_utc(start), status=BOOKED,
@@ -195,10 +196,10 @@ def upcoming(session: Session, sender_id: str, now: datetime) -> List[Appointmen
     )
 
 
-def cancel(session: Session, appointment_id: int) -> Optional[Appointment]:
-    """Mark a booked visit as cancelled; None when there is nothing to cancel."""
+def cancel(session: Session, appointment_id: int, sender_id: str) -> Optional[Appointment]:
+    """Mark the sender's booked visit as cancelled; None when there is nothing of theirs to cancel."""
     appointment = session.get(Appointment, appointment_id)
-    if appointment is None or appointment.status != BOOKED:
+    if appointment is None or appointment.status != BOOKED or appointment.sender_id != sender_id:
         return None
     appointment.status = CANCELLED
     appointment.updated_at = datetime.now(timezone.utc)

@@ -400,6 +400,15 @@ class ActionBookAppointment(Action):
             dispatcher.utter_message(text="No alcancé a completar tu cita. Escríbeme *agendar cita* para intentarlo de nuevo.")
             return reset
         reschedule = tracker.get_slot("appointment_reschedule_id")
+        with session_scope() as session:  # the form checked these; a forged call did not
+            problem = check_day(day, now, settings) or check_slot(
+                session, stock_id, day, at, now, settings, exclude_id=int(reschedule) if reschedule else None)
+            car = session.get(Car, str(stock_id))
+            if car is None or not car.available:
+                problem = "Ese auto ya no está disponible 😕"
+        if problem:
+            dispatcher.utter_message(text=f"{problem}\nEscríbeme *agendar cita* y elegimos otro horario.")
+            return reset
         try:
             with session_scope() as session:
                 appointment = book(
@@ -505,7 +514,7 @@ class ActionCancelAppointment(Action):
             dispatcher.utter_message(text="Perfecto, tu cita sigue en pie ✅ ¿Te ayudo con algo más?")
         else:
             with session_scope() as session:
-                cancelled = cancel(session, int(target))
+                cancelled = cancel(session, int(target), tracker.sender_id)
             dispatcher.utter_message(
                 text="Listo, cancelé tu cita ❌ Si quieres agendar otra, escríbeme *agendar cita*."
                 if cancelled else "Esa cita ya no estaba activa, así que no hubo nada que cancelar."

@@ -7,14 +7,23 @@ with a prompt grounded on the knowledge base, the car in focus, the current
 search filters and the last turns. Guardrails, all in plain Python:
 
 - manipulation attempts (ignore your rules, reveal your prompt, "say the price
-  is X") get a polite refusal and never reach the model;
-- an answer that quotes a price not in the catalog, or echoes the prompt, is
-  dropped;
-- one call, no retries, a hard deadline; after a failure the model is skipped
-  for a cool-down period, so a dead endpoint can't slow every turn down.
+  is X") get a polite refusal and never reach the model, not even later as
+  history;
+- the system message holds only the rules, the knowledge base and the catalog;
+  the search filters (the customer's own words) go in the user turn, marked as
+  the customer's data; the question is cut to LLM_MAX_QUESTION_CHARS and each
+  earlier message to TURN_CHARS;
+- an answer that offers a discount, a promotion or something free, quotes any
+  price but the car in focus's own (no price at all without one), or echoes
+  the prompt, is dropped;
+- one call, no retries, a hard deadline; after a failure that conversation
+  skips the model for LLM_COOLDOWN_SECONDS, and after LLM_ENDPOINT_FAILURES
+  failures in a row the endpoint is skipped for every conversation for as long;
+- at most LLM_CALLS_PER_HOUR model calls per sender in a sliding hour.
 
-Without a key, or when the model fails or is dropped, the answer comes from the
-best knowledge-base passage, or says honestly what the assistant can do.
+Without a key, or when the model fails, is skipped or is dropped, the answer
+comes from the best knowledge-base passage, or says honestly what the
+assistant can do.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ logger = logging.getLogger(__name__)
 PASSAGE_MIN_SCORE = 0.74
 PASSAGES_IN_PROMPT = 3
 TURNS_IN_PROMPT = 6
+TURN_CHARS = 300  # each earlier message, and the search context, cut to this many characters
 # Intents whose rules send the message here; anything else arrived as the
 # dialogue policy's core fallback and is reverted like Rasa's default fallback.
 ROUTED_INTENTS = {"nlu_fallback", "open_question"}
@@ -88,6 +98,7 @@ class Settings:
     cooldown: float
     endpoint_failures: int
     calls_per_hour: int
+    max_question_chars: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -103,6 +114,8 @@ class Settings:
             endpoint_failures=int(_env_number("LLM_ENDPOINT_FAILURES", 3, minimum=1)),
             # Model calls one sender may cause in a sliding hour (0 = no limit).
             calls_per_hour=int(_env_number("LLM_CALLS_PER_HOUR", 20)),
+            # The customer's message is cut to this many characters before it reaches the model.
+            max_question_chars=int(_env_number("LLM_MAX_QUESTION_CHARS", 500, minimum=1)),
         )
 
 
@@ -114,7 +127,7 @@ def _env_number(name: str, default: float, minimum: float = 0) -> float:
     except ValueError:
         value = minimum - 1
     if value < minimum:
-        logger.warning("%s=%r is not a valid number; using %s", name, raw, default)
+        logger.warning("%s=%r is not a valid number (at least %g); using %s", name, raw, minimum, default)
         return default
     return value
 
@@ -189,7 +202,7 @@ def describe_filters(filters: Any) -> Optional[str]:
         filters = {key: value for key, value in filters.items() if value not in (None, "", [], {})}
         if not filters:
             return None
-    return json.dumps(filters, ensure_ascii=False, default=str)
+    return json.dumps(filters, ensure_ascii=False, default=str)[:TURN_CHARS]
 
 
 def recent_turns(events: Iterable[Dict[str, Any]], limit: int = TURNS_IN_PROMPT) -> List[Dict[str, str]]:
@@ -207,7 +220,7 @@ def recent_turns(events: Iterable[Dict[str, Any]], limit: int = TURNS_IN_PROMPT)
             refused = is_manipulation(event["text"])
         if not refused:
             role = "user" if event["event"] == "user" else "assistant"
-            turns.append({"role": role, "content": event["text"][:600]})
+            turns.append({"role": role, "content": event["text"][:TURN_CHARS]})
     return turns[-limit:] if limit else []
 
 
@@ -394,8 +407,10 @@ class ActionLLMFallback(Action):
             dispatcher.utter_message(response="utter_refuse_manipulation")
             return events
 
+        settings = Settings.from_env()
+        question = question[: settings.max_question_chars]
         hits = await _in_thread(knowledge.retrieve, question, PASSAGES_IN_PROMPT, default=[])
-        answer = await self._ask_model(question, hits, tracker)
+        answer = await self._ask_model(question, hits, tracker, settings)
         if answer is not None:  # the model already steers back (rule 5 of the prompt)
             for chunk in split_message(answer):
                 dispatcher.utter_message(text=chunk)
@@ -412,8 +427,9 @@ class ActionLLMFallback(Action):
         return events
 
     @staticmethod
-    async def _ask_model(question: str, hits: List[knowledge.Hit], tracker: Tracker) -> Optional[str]:
-        settings = Settings.from_env()
+    async def _ask_model(
+        question: str, hits: List[knowledge.Hit], tracker: Tracker, settings: Settings
+    ) -> Optional[str]:
         if not settings.api_key:
             return None
         car = await _in_thread(describe_car, tracker.get_slot("car_in_focus"), default=None)

@@ -104,7 +104,9 @@ def recently_rated(session: Session, sender_id: str, now: datetime, hours: float
 
 
 def save_rating(session: Session, sender_id: str, score: int, topics: List[str]) -> Rating:
-    """Store a score with what the conversation was about."""
+    """Store a 1-5 score with what the conversation was about (anything else is refused)."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ValueError(f"a score is 1 to 5, not {score!r}")
     rating = Rating(sender_id=sender_id, score=score, topics=",".join(topics)[:200])
     session.add(rating)
     session.flush()
@@ -216,6 +218,8 @@ class ActionSaveRating(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         score = tracker.get_slot("msat_score")
+        if score is not None and parse_score(str(score)) is None:
+            score = None  # not a 1-5 score (the form only sets those): nothing is stored
         if score is None:
             dispatcher.utter_message(response="utter_goodbye")
             return [SlotSet("msat_follow_up", None)]

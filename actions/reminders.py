@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from actions.appointment_store import BOOKED, car_label, to_utc
 from actions.appointment_times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
+from understanding.text import mask_phone
 
 logger = logging.getLogger("actions.reminders")
 
@@ -119,17 +120,9 @@ def message(session: Session, appointment: Appointment, now: datetime, tz) -> st
 
 
 def whatsapp_address(sender_id: str) -> Optional[str]:
-    """'whatsapp:+52...' for a WhatsApp sender id or a bare phone number, else None."""
-    if re.fullmatch(r"whatsapp:\+?\d{8,15}", sender_id):
-        return sender_id
-    if re.fullmatch(r"\+?\d{8,15}", sender_id):
-        return f"whatsapp:+{sender_id.lstrip('+')}"
-    return None
-
-
-def mask(address: str) -> str:
-    """'whatsapp:+5215512345678' -> 'whatsapp:+52155*****678' for the logs."""
-    return re.sub(r"(\d{5})\d+(\d{3})", lambda m: m.group(1) + "*" * 5 + m.group(2), address)
+    """The sender id when it is a WhatsApp address ('whatsapp:+52...'), else None: reminders go
+    to WhatsApp customers only (a REST tester or a forged id gets none)."""
+    return sender_id if re.fullmatch(r"whatsapp:\+\d{8,15}", sender_id or "") else None
 
 
 class Sender(Protocol):
@@ -157,8 +150,8 @@ class LogSender:
     """No Twilio credentials: the reminder goes to the log."""
 
     def send(self, to: str, body: str) -> str:
-        logger.info("Recordatorio (sin credenciales de Twilio, no se envía) para %s:\n%s",
-                    mask(to), body)
+        logger.info("Recordatorio para %s: sin credenciales de Twilio, no se envía (%d caracteres)",
+                    mask_phone(to), len(body))
         return "logged"
 
 
@@ -197,12 +190,12 @@ def send_due(
         to = whatsapp_address(sender_id)
         try:
             if to is None:
-                logger.info("Cita %s: %s no es un número de WhatsApp; recordatorio solo en el log:\n%s",
-                            appointment_id, sender_id, body)
+                logger.info("Cita %s: el cliente no es una dirección de WhatsApp; no se envía recordatorio",
+                            appointment_id)
             else:
                 result = sender.send(to, body)
                 logger.info("Recordatorio %s de la cita %s enviado a %s (%s)",
-                            kind.name, appointment_id, mask(to), result)
+                            kind.name, appointment_id, mask_phone(to), result)
             sent += 1
         except Exception:  # noqa: BLE001 - any failure: release the claim, retry next poll
             logger.exception("No se pudo enviar el recordatorio de la cita %s; se reintentará",

@@ -59,7 +59,7 @@ class _SearchAction(Action, metaclass=ABCMeta):
         try:
             reply = type(self).turn(text, state_from(tracker), catalog())
         except Exception:  # a broken catalog must not break the conversation
-            logger.exception("%s falló con %r", self.action_name, text)
+            logger.exception("%s falló (mensaje de %d caracteres)", self.action_name, len(text))
             dispatcher.utter_message(text=search.UNAVAILABLE)
             return []
         left = leave_form(tracker, dispatcher) if self.leaves_forms else []

@@ -24,7 +24,6 @@ from typing import Callable, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from actions import db  # noqa: E402
@@ -82,12 +81,11 @@ def conversation(rounds: int) -> None:
     by_message: dict = {m: [] for m in ["Hola"] + script}
     try:
         for i in range(rounds + 1):  # the first round warms up
-            sender = f"whatsapp:+5215590{i:06d}"
+            sender = f"bench-appointments-{i:06d}"
             start = time.perf_counter()
             servers.say(sender, "Hola")
             by_message["Hola"].append((time.perf_counter() - start) * 1000)
-            requests.post(f"{servers.url}/conversations/{sender}/tracker/events", timeout=30,
-                          json={"event": "slot", "name": "car_in_focus", "value": str(700000 + i)})
+            servers.add_event(sender, {"event": "slot", "name": "car_in_focus", "value": str(700000 + i)})
             for message in script:
                 start = time.perf_counter()
                 servers.say(sender, message)

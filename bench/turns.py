@@ -119,10 +119,14 @@ def scripts(rounds: int, offset: int) -> List[List[str]]:
     return [CONVERSATION[:offset]] + [CONVERSATION] * (rounds - 1) + [CONVERSATION[:len(CONVERSATION) - offset]]
 
 
+# The REST channel's bearer token: the started servers', or REST_API_TOKEN for --url.
+REST_HEADERS: Dict[str, str] = {}
+
+
 def rest_turn(connection: Connection, sender: str, message: str) -> Optional[str]:
     """One message through the REST channel; what went wrong, or None."""
     body = json.dumps({"sender": sender, "message": message}).encode()
-    status, reply = connection.post("/webhooks/rest/webhook", body, "application/json")
+    status, reply = connection.post("/webhooks/rest/webhook", body, "application/json", REST_HEADERS)
     if status != 200:
         return f"status {status} for {message!r}"
     return None if json.loads(reply) else f"no reply to {message!r}"
@@ -225,8 +229,7 @@ def start_servers(workers: int, servers: int) -> List[Servers]:
     started = [first]
     try:
         for _ in range(servers - 1):  # more Rasa servers on the same action server
-            started.append(Servers(workdir, database_url,
-                                   env={**env, "ACTION_SERVER_URL": f"{first.actions_url}/webhook"}))
+            started.append(first.sharing_actions(workdir, env))
             started[-1].start_rasa()
     except Exception:
         stop_servers(started)
@@ -257,6 +260,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     started = [] if args.url else start_servers(args.workers, args.servers)
     targets = LeastConnections(args.url.split(",") if args.url else [servers.url for servers in started])
+    token = started[0].env["REST_API_TOKEN"] if started else os.environ.get("REST_API_TOKEN", "")
+    REST_HEADERS["Authorization"] = f"Bearer {token}"
     rasa_pids = [servers.rasa.pid for servers in started]
     try:
         print(f"Conversation of {len(CONVERSATION)} turns against {', '.join(targets.urls)}"

@@ -3,12 +3,17 @@
 Registered in credentials.yml as `channels.whatsapp.WhatsAppInput`; serves
 POST /webhooks/twilio/webhook. For each message Twilio posts:
 
-1. `X-Twilio-Signature` must match (RequestValidator with TWILIO_AUTH_TOKEN, against
-   TWILIO_WEBHOOK_URL or else the request URL): otherwise 403, nothing processed.
+1. A body over MAX_BODY_BYTES (16 KB; Twilio's forms are a few hundred bytes) gets 413
+   unread; `X-Twilio-Signature` must match (RequestValidator with TWILIO_AUTH_TOKEN,
+   against TWILIO_WEBHOOK_URL, which production must set, or else the request URL):
+   otherwise 403, nothing processed. The MessageSid must have Twilio's form
+   (SM/MM + 32 hex digits) and, when TWILIO_ACCOUNT_SID is set, the AccountSid must be it:
+   a signed form replayed with its fields run together gets 400/403.
 2. The MessageSid is claimed in `processed_messages`: a retry gets an empty TwiML.
 3. A sender over WHATSAPP_RATE_LIMIT messages a minute is told once to slow down.
 4. Media-only messages and locations get a polite request for text.
-5. "1", "2"... after a turn with buttons becomes that button's payload.
+5. "1", "2"... after a turn with buttons becomes that button's payload; a text over
+   MESSAGE_MAX_CHARS is not processed, the customer is asked for a shorter one.
 6. The bot's messages come back as one <Message> each, split to 1600 characters.
 
 The conversation id is the WhatsApp address (`whatsapp:+52...`); logs mask it.
@@ -17,8 +22,10 @@ The conversation id is the WhatsApp address (`whatsapp:+52...`); logs mask it.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
+import re
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qs
@@ -34,20 +41,24 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.message_log import MessageLog
 from channels.whatsapp_text import (
     ERROR_REPLY,
+    LONG_MESSAGE_REPLY,
     MEDIA_REPLY,
     RATE_LIMIT_REPLY,
     choice_payload,
-    mask_number,
     message_buttons,
+    message_max_chars,
     option_number,
     render,
 )
+from understanding.text import mask_phone
 
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(minutes=1)
 DEFAULT_RATE_LIMIT = 20
 DEFAULT_DATABASE_URL = "sqlite:///var/kavak.db"
+MAX_BODY_BYTES = 16 * 1024
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-f]{32}")
 
 
 def _setting(credentials: Dict[Text, Any], key: Text, env: Text, default: Text) -> Text:
@@ -111,6 +122,7 @@ class WhatsAppInput(InputChannel):
             ),
             rate_limit=int(rate_limit),
             database_url=_setting(credentials, "database_url", "DATABASE_URL", DEFAULT_DATABASE_URL),
+            account_sid=_setting(credentials, "account_sid", "TWILIO_ACCOUNT_SID", ""),
         )
 
     def __init__(
@@ -120,8 +132,10 @@ class WhatsAppInput(InputChannel):
         validate_signature: bool,
         rate_limit: int,
         database_url: Text,
+        account_sid: Text = "",
     ) -> None:
         self.validator = RequestValidator(auth_token) if auth_token else None
+        self.account_sid = account_sid
         self.webhook_url = webhook_url
         self.validate_signature = validate_signature
         self.rate_limit = rate_limit
@@ -137,6 +151,12 @@ class WhatsAppInput(InputChannel):
                 "TWILIO_AUTH_TOKEN is empty: every request to /webhooks/twilio/webhook "
                 "will be rejected with 403 until it is set."
             )
+        elif not webhook_url:
+            logger.warning(
+                "!!! TWILIO_WEBHOOK_URL is not set: signatures are checked against the URL each "
+                "request names (its Host header). In production set it to the exact public URL "
+                "configured in Twilio. !!!"
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("whatsapp_webhook", __name__)
@@ -147,6 +167,8 @@ class WhatsAppInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("Request too large", status=413)
             if not self._is_signed(request):
                 logger.warning("WhatsApp webhook: missing or invalid X-Twilio-Signature, rejected (403)")
                 return response.text("Invalid Twilio signature", status=403)
@@ -155,7 +177,13 @@ class WhatsAppInput(InputChannel):
             message_sid = form.get("MessageSid") or form.get("SmsMessageSid")
             if not sender or not message_sid:
                 return response.text("From and MessageSid are required", status=400)
-            masked = mask_number(sender)
+            if not MESSAGE_SID.fullmatch(message_sid):
+                logger.warning("WhatsApp webhook: MessageSid not in Twilio's form, rejected (400)")
+                return response.text("Invalid MessageSid", status=400)
+            if self.account_sid and not hmac.compare_digest(form.get("AccountSid") or "", self.account_sid):
+                logger.warning("WhatsApp webhook: AccountSid of another account, rejected (403)")
+                return response.text("Wrong account", status=403)
+            masked = mask_phone(sender)
             recent = await asyncio.to_thread(self.log.claim, message_sid, sender, RATE_WINDOW)
             if recent is None:
                 logger.info("WhatsApp %s from %s: retry, already handled", message_sid, masked)
@@ -188,7 +216,7 @@ class WhatsAppInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> List[Dict[Text, Optional[Text]]]:
         """The WhatsApp messages answering one claimed message, the sender's `recent`-th in a minute."""
-        masked = mask_number(sender)
+        masked = mask_phone(sender)
         if self.rate_limit and recent > self.rate_limit:
             logger.warning("WhatsApp %s from %s: rate limited (%d in a minute)", message_sid, masked, recent)
             # One polite notice per burst; further excess is acknowledged silently.
@@ -199,6 +227,10 @@ class WhatsAppInput(InputChannel):
         if not text or form.get("Latitude"):
             logger.info("WhatsApp %s from %s: media or location only, asked for text", message_sid, masked)
             return [{"body": MEDIA_REPLY, "media": None}]
+
+        if len(text) > message_max_chars():
+            logger.info("WhatsApp %s from %s: %d characters, asked for a shorter message", message_sid, masked, len(text))
+            return [{"body": LONG_MESSAGE_REPLY, "media": None}]
 
         number = option_number(text)
         if number is not None:

@@ -8,6 +8,7 @@ must not import the actions package, whose modules belong to the other environme
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
@@ -23,6 +24,17 @@ RATE_LIMIT_REPLY = (
     "Dame un minuto y escríbeme de nuevo; con gusto te sigo ayudando."
 )
 ERROR_REPLY = "Perdón, tuve un problema técnico 😓 ¿Me lo escribes de nuevo en un momento?"
+DEFAULT_MESSAGE_MAX_CHARS = 1000
+LONG_MESSAGE_REPLY = (
+    "Tu mensaje es muy largo para mí 😅\n"
+    "¿Me lo escribes más corto? Con una o dos frases me basta, por ejemplo: \"busco una SUV de menos de 400 mil\"."
+)
+
+
+def message_max_chars() -> int:
+    """The longest customer message processed (MESSAGE_MAX_CHARS, 1000): longer ones get LONG_MESSAGE_REPLY."""
+    raw = os.environ.get("MESSAGE_MAX_CHARS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MESSAGE_MAX_CHARS
 
 _CHOICE = re.compile(r"^#?\s*(\d{1,2})\s*[.)]?$")
 
@@ -119,10 +131,4 @@ def choice_payload(number: int, buttons: List[Dict[str, Any]]) -> Optional[str]:
     return button.get("payload") or button.get("title")
 
 
-def mask_number(sender: str) -> str:
-    """A WhatsApp address safe for logs: 'whatsapp:+5215512345678' -> 'whatsapp:+52*******5678'."""
-    prefix, _, number = sender.rpartition(":")
-    head = prefix + ":" if prefix else ""
-    if len(number) <= 7:
-        return head + "*" * max(len(number) - 2, 0) + number[-2:]
-    return head + number[:3] + "*" * (len(number) - 7) + number[-4:]
+

@@ -6,7 +6,8 @@ set -uo pipefail
 port=$1; shift
 mkdir -p var
 
-.venv/actions/bin/python -m rasa_sdk --actions actions -p "$port" > var/actions.log 2>&1 &
+# Bound to ACTIONS_HOST (127.0.0.1 by default): only Rasa, on this machine, calls the actions.
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/actions/bin/python -m rasa_sdk --actions actions -p "$port" > var/actions.log 2>&1 &
 actions=$!
 main=""
 stop() {

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
 
 from sqlalchemy import func, select
@@ -42,6 +43,7 @@ class _Known:
     stored_events: int  # how many of tracker.events are in the database
     last_event_id: int  # id of its last event in the database
     lent: bool = False  # handed to a turn that has not saved it yet
+    size: int = 0  # bytes of its events' JSON: what keeping it costs, roughly
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -49,7 +51,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, max_cached: int = 10_000, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Bounded by count and by bytes (TRACKER_CACHE_MAX_MB, 256): the least recently used go first.
         self.max_cached = int(max_cached)
+        megabytes = os.environ.get("TRACKER_CACHE_MAX_MB", "").strip()
+        self.max_bytes = int(float(megabytes) * 1024 * 1024) if megabytes else 256 * 1024 * 1024
+        self._bytes = 0
         self._known: "OrderedDict[Text, _Known]" = OrderedDict()
         if self.engine.dialect.name == "sqlite":
             # Pooled connections instead of a new one per query (Rasa's default
@@ -83,7 +89,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 if newer:
                     known.stored_events, known.last_event_id = len(known.tracker.events), newer[-1].id
                 known.lent = True
-                self._known.move_to_end(sender_id)
+                self._remember(sender_id, replace(known, size=known.size + sum(len(row.data) for row in newer)))
                 return known.tracker
         with self.session_scope() as session:
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
@@ -91,10 +97,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._remember(sender_id, _Known(None, 0, 0))
             return None
         if not self.domain:
-            self._known.pop(sender_id, None)
+            self._forget(sender_id)
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
-        self._remember(sender_id, _Known(tracker, len(rows), rows[-1].id, lent=True))
+        self._remember(sender_id, _Known(tracker, len(rows), rows[-1].id, lent=True,
+                                         size=sum(len(row.data) for row in rows)))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -102,25 +109,27 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         known = self._known.get(sender_id)
         if known is None or (known.tracker is not None and known.tracker is not tracker):
-            self._known.pop(sender_id, None)
+            self._forget(sender_id)
             await super().save(tracker)
             return
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, known.stored_events, None))
-        last_event_id = known.last_event_id
+        last_event_id, added = known.last_event_id, 0
         if new_events:
             table = self.SQLEvent.__table__
+            rows = [self._row(sender_id, event) for event in new_events]
+            added = sum(len(row["data"]) for row in rows)
             with self.engine.begin() as connection:
-                connection.execute(table.insert(), [self._row(sender_id, event) for event in new_events])
+                connection.execute(table.insert(), rows)
                 # The conversation's lock keeps its other writers out until this turn ends.
                 last_event_id = connection.execute(
                     select(func.max(table.c.id)).where(table.c.sender_id == sender_id)
                 ).scalar_one()
         if known.stored_events and any(isinstance(event, SessionStarted) for event in new_events):
             # A new session began: the next turn reads only that session, as Rasa does.
-            self._known.pop(sender_id, None)
+            self._forget(sender_id)
             return
-        self._remember(sender_id, _Known(tracker, len(tracker.events), last_event_id))
+        self._remember(sender_id, _Known(tracker, len(tracker.events), last_event_id, size=known.size + added))
 
     @staticmethod
     def _row(sender_id: Text, event: Any) -> Dict[Text, Any]:
@@ -136,7 +145,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         }
 
     def _remember(self, sender_id: Text, known: _Known) -> None:
+        """Keep `known` as the most recent; forget the least recent beyond the count or byte bound."""
+        self._forget(sender_id)
         self._known[sender_id] = known
-        self._known.move_to_end(sender_id)
-        while len(self._known) > self.max_cached:
-            self._known.popitem(last=False)
+        self._bytes += known.size
+        while len(self._known) > self.max_cached or (self._bytes > self.max_bytes and self._known):
+            self._forget(next(iter(self._known)))
+
+    def _forget(self, sender_id: Text) -> None:
+        old = self._known.pop(sender_id, None)
+        if old is not None:
+            self._bytes -= old.size

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, Optional
+from uuid import uuid4
 
 import requests
+from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venv" / "rasa" / "bin" / "rasa"
@@ -66,7 +70,7 @@ class Servers:
             "LLM_MAX_TOKENS": "300",
             "LLM_COOLDOWN_SECONDS": "30",
             "TWILIO_ACCOUNT_SID": "",
-            "TWILIO_AUTH_TOKEN": "",
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),  # WhatsApp senders are signed with it (say)
             "TWILIO_WHATSAPP_NUMBER": "",
             "FINANCING_ANNUAL_RATE": "10",
             "FINANCING_MIN_DOWN_PCT": "10",
@@ -89,8 +93,15 @@ class Servers:
             "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
             "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS", "1"),
             "PYTHONWARNINGS": "ignore",
+            # Each run its own secrets: the action server's and the REST channel's.
+            "ACTION_SERVER_TOKEN": secrets.token_hex(16),
+            "REST_API_TOKEN": secrets.token_hex(16),
+            "API_AUTH_TOKEN": secrets.token_hex(16),
+            "SANIC_HOST": "127.0.0.1",
+            "SANIC_REQUEST_MAX_SIZE": "65536",
             **(env or {}),
         }
+        self.rest_headers = {"Authorization": f"Bearer {self.env['REST_API_TOKEN']}"}
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
 
@@ -110,12 +121,12 @@ class Servers:
         self.rasa = self._spawn(
             "rasa",
             [
-                str(RASA_BIN), "run", "-m", str(MODEL), "--enable-api",
+                str(RASA_BIN), "run", "-m", str(MODEL), "--enable-api", "--auth-token", self.env["API_AUTH_TOKEN"],
                 "--port", str(self.rasa_port),
                 "--endpoints", self.endpoints, "--credentials", "credentials.yml",
             ],
         )
-        _wait(f"{self.url}/status", self.rasa, self.workdir / "rasa.log")
+        _wait(f"{self.url}/status?token={self.env['API_AUTH_TOKEN']}", self.rasa, self.workdir / "rasa.log")
 
     def start(self) -> "Servers":
         self.start_actions()
@@ -138,21 +149,58 @@ class Servers:
         self._stop(self.rasa)
         self._stop(self.actions)
 
+    def sharing_actions(self, workdir: Path, env: Optional[Dict[str, str]] = None) -> "Servers":
+        """Another Rasa server (not started) on this one's action server and database."""
+        shared = {key: self.env[key] for key in ("ACTION_SERVER_TOKEN", "REST_API_TOKEN", "API_AUTH_TOKEN")}
+        return Servers(workdir, self.env["DATABASE_URL"], env={
+            **shared, **(env or {}), "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
+        }, endpoints=self.endpoints)
+
     def say(self, sender: str, message: str) -> list:
-        """Send a message through the REST channel; return the bot's messages."""
+        """Send a message as a customer would; return the bot's messages as [{"text": ...}].
+
+        A `whatsapp:+…` sender speaks through the Twilio webhook, signed like Twilio
+        signs (REST refuses WhatsApp senders); any other through the REST channel.
+        """
+        if sender.startswith("whatsapp:"):
+            return self.whatsapp(sender, message)
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=self.rest_headers,
             timeout=60,
         )
         response.raise_for_status()
         return response.json()
+
+    def whatsapp(self, sender: str, message: str) -> list:
+        """POST a signed Twilio form for an incoming WhatsApp text; the TwiML reply's messages."""
+        sid = "SM" + uuid4().hex
+        form = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender,
+                "To": "whatsapp:+14155238886", "Body": message, "NumMedia": "0", "ProfileName": "Cliente"}
+        url = f"{self.url}/webhooks/twilio/webhook"
+        signature = RequestValidator(self.env["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
+        response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=60)
+        response.raise_for_status()
+        return [{"text": m.findtext("Body") or m.text or ""} for m in ET.fromstring(response.content).iter("Message")]
 
     def say_text(self, sender: str, message: str) -> str:
         """The bot's reply texts joined by blank lines."""
         return "\n\n".join(m.get("text", "") for m in self.say(sender, message))
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        """The conversation's tracker, through Rasa's HTTP API (with its auth token)."""
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": self.env["API_AUTH_TOKEN"]}, timeout=30)
         response.raise_for_status()
         return response.json()
+
+    def add_event(self, sender: str, event: dict) -> None:
+        """Append an event to the conversation through Rasa's HTTP API.
+
+        The timestamp matters: the SQL tracker store replays the latest session, chosen by timestamp.
+        """
+        response = requests.post(f"{self.url}/conversations/{sender}/tracker/events",
+                                 params={"token": self.env["API_AUTH_TOKEN"]},
+                                 json={"timestamp": time.time(), **event}, timeout=30)
+        response.raise_for_status()

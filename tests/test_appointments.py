@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from actions import db
@@ -180,14 +179,14 @@ def test_double_booking_of_a_car_in_the_same_hour(fresh_url):
         with pytest.raises(SlotTaken):
             book(session, "whatsapp:+5215500000002", "Ana López", versa.stock_id, eleven)
     with session_scope(fresh_url) as session:
-        cancel(session, first.id)
+        cancel(session, first.id, "whatsapp:+5215500000001")
     with session_scope(fresh_url) as session:
         assert check_slot(session, versa.stock_id, eleven.date(), time(11), NOW, SETTINGS) is None
 
 
 def test_booking_moving_and_cancelling_are_stored(fresh_url):
     car = new_car(fresh_url)
-    sender = "whatsapp:+5215500000003"
+    sender = "appt-5215500000003"
     with session_scope(fresh_url) as session:
         first = book(session, sender, "Juan Pérez", car.stock_id,
                      datetime(2025, 11, 26, 11, 0, tzinfo=MX))
@@ -201,9 +200,13 @@ def test_booking_moving_and_cancelling_are_stored(fresh_url):
         assert rows[moved.id].scheduled_at.replace(tzinfo=None) == datetime(2025, 11, 28, 22, 0)
         assert [a.id for a in upcoming(session, sender, NOW)] == [moved.id]
         assert upcoming(session, sender, datetime(2025, 11, 29, tzinfo=MX)) == []
-        assert cancel(session, moved.id).status == CANCELLED
-        assert cancel(session, moved.id) is None
+        assert cancel(session, moved.id, "someone-else") is None  # only the sender's own visit
+        assert cancel(session, moved.id, sender).status == CANCELLED
+        assert cancel(session, moved.id, sender) is None
         assert upcoming(session, sender, NOW) == []
+        other = book(session, "someone-else", "Ana López", car.stock_id,
+                     datetime(2025, 11, 27, 12, 0, tzinfo=MX), replaces=first.id)
+        assert session.get(Appointment, first.id).status == MOVED and other.status == BOOKED
 
 
 def test_finding_the_car_by_stock_id_make_model_typos_and_year(fresh_url):
@@ -220,7 +223,7 @@ def test_finding_the_car_by_stock_id_make_model_typos_and_year(fresh_url):
         assert ids("la CX-5") == set() and ids(sold.stock_id) == set()
         assert ids("mañana a las 11") == set()
         # a named car picks that appointment, else the soonest
-        sender = "whatsapp:+5215500000004"
+        sender = "appt-5215500000004"
         a = book(session, sender, "Juan Pérez", versa21.stock_id, datetime(2025, 11, 26, 11, tzinfo=MX))
         b = book(session, sender, "Juan Pérez", attitude.stock_id, datetime(2025, 11, 27, 11, tzinfo=MX))
         assert pick(session, [a, b], "cancela la del attitude") is b
@@ -250,11 +253,7 @@ def set_car(servers, sender: str, stock_id: str) -> None:
     in the path as it is (no URL decoding), and ':' and '+' are fine there.
     """
     servers.say(sender, "Hola")
-    response = requests.post(
-        f"{servers.url}/conversations/{sender}/tracker/events",
-        json={"event": "slot", "name": "car_in_focus", "value": stock_id}, timeout=30,
-    )
-    response.raise_for_status()
+    servers.add_event(sender, {"event": "slot", "name": "car_in_focus", "value": stock_id})
 
 
 def appointments_of(url: str, sender: str) -> list:
@@ -270,7 +269,7 @@ def slots(servers, sender: str) -> dict:
 
 def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
     car = new_car(database_url)
-    sender = "whatsapp:+5215511110001"
+    sender = "appt-5215511110001"
     set_car(servers, sender, car.stock_id)
     day = visit_day()
 
@@ -300,7 +299,7 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
 def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, database_url):
     """"quiero ver el sentra" searches; its only match is the car the visit is for, and
     "me das cita el <día>" keeps the day, so the form only asks the time and the name."""
-    sender = "whatsapp:+5215511110009"
+    sender = "appt-5215511110009"
     day = visit_day()
     weekday = WEEKDAYS[day.weekday()]
 
@@ -323,7 +322,7 @@ def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, data
 @pytest.mark.parametrize("answer", ["la segunda", "2"])
 def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers, answer):
     """After a list, "la quiero ver" asks for its number; "la segunda" or "2" is the second car."""
-    sender = f"whatsapp:+5215511110010-{answer.replace(' ', '-')}"
+    sender = f"appt-5215511110010-{answer.replace(' ', '-')}"
     assert "Encontré" in servers.say_text(sender, "tienen camionetas?")
     second = slots(servers, sender)["search_page"][1]
     reply = servers.say_text(sender, "la quiero ver")
@@ -335,7 +334,7 @@ def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers, answer):
 
 def test_the_form_s_own_list_of_matches_is_the_list_a_number_points_at(servers):
     """Two Golfs match: the form lists them, and "el 2" is the second of that list."""
-    sender = "whatsapp:+5215511110011"
+    sender = "appt-5215511110011"
     assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "quiero agendar una cita")
     reply = servers.say_text(sender, "un golf")
     assert "Encontré varios" in reply and "número en la lista" in reply
@@ -348,7 +347,7 @@ def test_the_form_s_own_list_of_matches_is_the_list_a_number_points_at(servers):
 def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
     car = new_car(database_url, make="Dodge", model="Attitude", year=2019)
     older = new_car(database_url, make="Dodge", model="Attitude", year=2017)
-    sender = "whatsapp:+5215511110002"
+    sender = "appt-5215511110002"
     day = visit_day()
 
     assert "¿Qué auto te gustaría ver?" in servers.say_text(sender, "quiero agendar una cita")
@@ -382,7 +381,7 @@ def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
 def test_a_car_cannot_be_booked_twice_in_the_same_hour(servers, database_url):
     car = new_car(database_url)
     day = visit_day(3)
-    first, second = "whatsapp:+5215511110003", "whatsapp:+5215511110004"
+    first, second = "appt-5215511110003", "appt-5215511110004"
     for sender in (first, second):
         set_car(servers, sender, car.stock_id)
         servers.say(sender, "agendar cita")
@@ -401,7 +400,7 @@ def test_a_car_cannot_be_booked_twice_in_the_same_hour(servers, database_url):
 
 def test_show_move_and_cancel_an_appointment(servers, database_url):
     car = new_car(database_url, model="Sentra", year=2020)
-    sender = "whatsapp:+5215511110005"
+    sender = "appt-5215511110005"
     day, later = visit_day(2), visit_day(4)
     assert "No tienes citas" in servers.say_text(sender, "¿cuándo es mi cita?")
 
@@ -436,7 +435,7 @@ def test_show_move_and_cancel_an_appointment(servers, database_url):
 
 def test_saying_no_while_booking_stops_the_form(servers, database_url):
     car = new_car(database_url)
-    sender = "whatsapp:+5215511110006"
+    sender = "appt-5215511110006"
     set_car(servers, sender, car.stock_id)
     servers.say(sender, "agendar cita")
     servers.say(sender, "el sábado")
@@ -449,7 +448,7 @@ def test_saying_no_while_booking_stops_the_form(servers, database_url):
 
 def test_yes_to_the_visit_offered_after_a_financing_plan_starts_the_form(servers, database_url):
     car = new_car(database_url, model="Kicks", year=2022)
-    sender = "whatsapp:+5215511110007"
+    sender = "appt-5215511110007"
     set_car(servers, sender, car.stock_id)
     reply = servers.say_text(sender, "¿Cuánto sería la mensualidad con 20% de enganche?")
     assert "¿Te gustaría agendar una cita para ver el auto?" in reply
@@ -459,7 +458,7 @@ def test_yes_to_the_visit_offered_after_a_financing_plan_starts_the_form(servers
 
 def test_a_frequent_question_mid_form_is_answered_and_the_form_asks_again(servers, database_url):
     car = new_car(database_url)
-    sender = "whatsapp:+5215511110008"
+    sender = "appt-5215511110008"
     set_car(servers, sender, car.stock_id)
     servers.say(sender, "quiero agendar una cita")
     reply = servers.say_text(sender, "¿tienen garantía?")

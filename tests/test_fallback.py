@@ -180,6 +180,24 @@ def test_a_refused_injection_and_its_refusal_are_not_replayed_to_the_model(llm_e
     ]
 
 
+def test_long_messages_are_cut_before_they_reach_the_model(llm_env):
+    question = "¿tienen garantía? " + "x" * 3000
+    history = [("user", "busco " + "y" * 1000), ("bot", "z" * 1000)]
+    run_action(make_tracker(question, intent="open_question", history=history,
+                            slots={"search_filters": {"query": "w" * 1000}}))
+    messages = llm_env.requests[0]["messages"]
+    assert [len(m["content"]) for m in messages[1:3]] == [300, 300]
+    context, asked = messages[-1]["content"].split("\n")
+    assert asked == "Mensaje del cliente: " + question[:500]
+    assert len(context) == len("Contexto de la búsqueda del cliente: ") + 300
+
+
+def test_the_question_limit_comes_from_the_environment(llm_env, monkeypatch):
+    monkeypatch.setenv("LLM_MAX_QUESTION_CHARS", "20")
+    run_action(make_tracker("¿cuánto dura la garantía de los autos?", intent="open_question"))
+    assert llm_env.requests[0]["messages"][-1]["content"] == "¿cuánto dura la gara"
+
+
 def test_a_catalog_price_may_be_quoted(llm_env):
     llm_env.reply = "El Golf GTI 2019 está en *$489,999* ✨ ¿Te agendo una cita para verlo?"
     replies, _, _ = run_action(make_tracker("¿cuánto cuesta el golf?", slots={"car_in_focus": "fb-golf"}))
@@ -520,7 +538,8 @@ def test_bad_settings_fall_back_to_defaults(monkeypatch):
     assert (settings.timeout, settings.cooldown, settings.max_tokens) == (6.0, 30.0, 300)
     assert settings.endpoint_failures == 3
     monkeypatch.setenv("LLM_CALLS_PER_HOUR", "muchas")
-    assert Settings.from_env().calls_per_hour == 20
+    monkeypatch.setenv("LLM_MAX_QUESTION_CHARS", "0")
+    assert (Settings.from_env().calls_per_hour, Settings.from_env().max_question_chars) == (20, 500)
 
 
 def test_a_broken_database_does_not_break_the_answer(llm_env, monkeypatch, tmp_path):

@@ -54,7 +54,7 @@ def ratings_of(url: str, sender: str) -> list:
 
 
 def test_no_thanks_asks_for_the_score_and_a_valid_one_is_stored(servers, database_url):
-    sender = "whatsapp:+5215522220001"
+    sender = "msat-5215522220001"
     servers.say(sender, "quiero agendar una cita")
     servers.say(sender, "no")  # gives up booking
     reply = servers.say_text(sender, "No, gracias")
@@ -81,7 +81,7 @@ def test_no_thanks_asks_for_the_score_and_a_valid_one_is_stored(servers, databas
     ("adiós", "4", 4),
 ])
 def test_other_closings_and_answers(servers, database_url, closing, answer, score):
-    sender = f"whatsapp:+52155222200{score}9"
+    sender = f"msat-52155222200{score}9"
     servers.say(sender, "Hola")
     assert SCALE in servers.say_text(sender, closing)
     assert "Gracias por tu" in servers.say_text(sender, answer)
@@ -89,7 +89,7 @@ def test_other_closings_and_answers(servers, database_url, closing, answer, scor
 
 
 def test_a_low_score_gets_an_apology_and_a_human_follow_up(servers, database_url):
-    sender = "whatsapp:+5215522220002"
+    sender = "msat-5215522220002"
     servers.say(sender, "Hola")
     servers.say(sender, "adiós")
     reply = servers.say_text(sender, "1")
@@ -100,7 +100,7 @@ def test_a_low_score_gets_an_apology_and_a_human_follow_up(servers, database_url
 
 
 def test_declining_the_survey_just_says_goodbye(servers, database_url):
-    sender = "whatsapp:+5215522220003"
+    sender = "msat-5215522220003"
     servers.say(sender, "Hola")
     assert SCALE in servers.say_text(sender, "eso es todo")
     assert "Gracias por escribirnos" in servers.say_text(sender, "no")
@@ -109,7 +109,7 @@ def test_declining_the_survey_just_says_goodbye(servers, database_url):
 
 
 def test_a_question_during_the_survey_is_answered_and_the_survey_goes_on(servers, database_url):
-    sender = "whatsapp:+5215522220004"
+    sender = "msat-5215522220004"
     servers.say(sender, "Hola")
     assert SCALE in servers.say_text(sender, "adiós")
     reply = servers.say_text(sender, "¿eres un robot?")

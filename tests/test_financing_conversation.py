@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-import requests
 
 from actions import db, financing
 
@@ -23,17 +21,8 @@ def versa(database_url) -> str:
 
 
 def put_car_in_focus(servers, sender: str, stock_id: str) -> None:
-    """Set `car_in_focus` as search would, through Rasa's HTTP API.
-
-    The timestamp matters: the SQL tracker store only replays the events of the
-    latest session, chosen by timestamp.
-    """
-    response = requests.post(
-        f"{servers.url}/conversations/{sender}/tracker/events",
-        json={"event": "slot", "name": "car_in_focus", "value": stock_id, "timestamp": time.time()},
-        timeout=30,
-    )
-    response.raise_for_status()
+    """Set `car_in_focus` as search would, through Rasa's HTTP API."""
+    servers.add_event(sender, {"event": "slot", "name": "car_in_focus", "value": stock_id})
 
 
 def slots(servers, sender: str) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -105,9 +106,7 @@ def test_a_turn_written_by_another_server_is_not_missed(servers, database_url, t
 def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, database_url, tmp_path):
     """SANIC_WORKERS=2 with the SQL lock store (stores/lock_store.py): a customer who sends
     several messages at once gets every answer, and each turn is processed whole before the next."""
-    env = {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "stores.lock_store.SQLLockStore",
-           "ACTION_SERVER_URL": f"{servers.actions_url}/webhook"}
-    two = Servers(tmp_path, database_url, env=env)
+    two = servers.sharing_actions(tmp_path, {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "stores.lock_store.SQLLockStore"})
     two.start_rasa()
     try:
         with open(f"/proc/{two.rasa.pid}/task/{two.rasa.pid}/children") as handle:
@@ -195,3 +194,35 @@ with store.engine.connect() as connection:
 
 def test_sql_lock_store_goes_past_and_removes_a_crashed_process_ticket(tmp_path):
     assert _run_in_rasa_env(_CRASHED_TICKET, f"sqlite:///{tmp_path / 'locks.db'}") == "['other']"
+
+
+# --- the configuration table ---------------------------------------------------------------
+
+_ENV_READ = re.compile(r"(?:environ|getenv|_env\w*\(|_setting\(|_limit\().*")
+_NAME = re.compile(r"\"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\"")
+# Read by Rasa, Sanic or the scripts rather than by this project's Python.
+_FRAMEWORK_SETTINGS = {"SANIC_WORKERS", "SANIC_REQUEST_MAX_SIZE", "ACTIONS_HOST"}
+
+
+def settings_read_by_the_code() -> set:
+    names = set()
+    for folder in ("actions", "channels", "stores", "understanding", "rasa_sdk_plugins"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for line in path.read_text().splitlines():
+                for read in _ENV_READ.findall(line):
+                    names.update(_NAME.findall(read))
+    for path in ("endpoints.yml", "credentials.yml"):
+        names.update(re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / path).read_text()))
+    return names
+
+
+def test_the_readme_configuration_table_names_every_setting_the_code_reads():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", table, flags=re.M))
+    in_code = settings_read_by_the_code()
+    assert in_code - documented == set(), "settings read by the code but missing from the README table"
+    assert documented - in_code - _FRAMEWORK_SETTINGS == set(), "README table rows the code never reads"
+    makefile = (ROOT / "Makefile").read_text() + (ROOT / "scripts" / "with-actions.sh").read_text()
+    for name in _FRAMEWORK_SETTINGS:
+        assert name in makefile

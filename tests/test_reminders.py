@@ -20,9 +20,10 @@ from actions.appointment_store import BOOKED, CANCELLED, MOVED
 from actions.appointment_times import Settings
 from actions.db import Appointment, session_scope
 from actions.reminders import (
-    LogSender, ReminderSettings, TwilioSender, due, mask, send_due, sender_from_env,
+    LogSender, ReminderSettings, TwilioSender, due, send_due, sender_from_env,
     whatsapp_address,
 )
+from understanding.text import mask_phone
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.test_appointments import MX, new_car
 
@@ -160,9 +161,10 @@ def test_without_credentials_reminders_are_logged(url, monkeypatch, caplog):
         sender="rest-user-42")
     with caplog.at_level(logging.INFO, logger="actions.reminders"):
         assert send_due(sender, now=VISIT - timedelta(hours=20), url=url, settings=settings()) == 2
-    assert "sin credenciales de Twilio" in caplog.text and "whatsapp:+52155*****678" in caplog.text
-    assert "rest-user-42 no es un número de WhatsApp" in caplog.text
+    assert "sin credenciales de Twilio" in caplog.text and "whatsapp:+52*******5678" in caplog.text
+    assert "no es una dirección de WhatsApp" in caplog.text and "rest-user-42" not in caplog.text
     assert SENDER not in caplog.text  # the number is masked
+    assert "Juan" not in caplog.text  # names are never logged
 
 
 def test_twilio_sender_from_environment(monkeypatch, twilio):
@@ -174,12 +176,11 @@ def test_twilio_sender_from_environment(monkeypatch, twilio):
     assert twilio.messages[0]["Body"] == "hola"
 
 
-def test_addresses():
+def test_reminders_go_only_to_whatsapp_addresses_and_numbers_are_masked_one_way():
     assert whatsapp_address("whatsapp:+5215512345678") == "whatsapp:+5215512345678"
-    assert whatsapp_address("+5215512345678") == "whatsapp:+5215512345678"
-    assert whatsapp_address("5215512345678") == "whatsapp:+5215512345678"
-    assert whatsapp_address("default") is None
-    assert mask("whatsapp:+5215512345678") == "whatsapp:+52155*****678"
+    for other in ("+5215512345678", "5215512345678", "default", "whatsapp:5215512345678", "whatsapp:+52 155"):
+        assert whatsapp_address(other) is None
+    assert mask_phone("whatsapp:+5215512345678") == "whatsapp:+52*******5678"
 
 
 # --------------------------------------------------------------------------- restart

@@ -78,7 +78,7 @@ def test_report_figures(tmp_path):
 
 
 def test_report_reads_real_conversations(servers, database_url):
-    servers.say("whatsapp:+5215533330001", "quiero agendar una cita")
+    servers.say("report-5215533330001", "quiero agendar una cita")
     report = build(database_url)
     assert report.conversations >= 1
     assert "Embudo" in render(report)

@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-import requests
 
 from actions import db
 from actions.catalog_index import RELOAD_SECONDS
@@ -53,7 +52,7 @@ def test_details_of_the_second_car_put_it_in_focus_and_features_are_truthful(cat
     catalog_servers.say_text(sender, "quiero una camioneta")
     details = catalog_servers.say_text(sender, "dame más detalles del segundo")
     stock = re.search(r"Stock: (\S+)", details).group(1)
-    tracker = requests.get(f"{catalog_servers.url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = catalog_servers.tracker(sender)
     assert tracker["slots"]["car_in_focus"] == stock
     with db.session_scope(catalog_servers.database_url) as session:
         car = session.get(db.Car, stock)

@@ -25,7 +25,8 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from channels.message_log import MessageLog, processed_messages
-from channels.whatsapp_text import MEDIA_REPLY, RATE_LIMIT_REPLY, mask_number, option_number, split_body
+from channels.whatsapp_text import MEDIA_REPLY, RATE_LIMIT_REPLY, option_number, split_body
+from understanding.text import mask_phone
 from tests.servers import ROOT, Servers
 
 AUTH_TOKEN = "test-auth-token-4f0c2a9d"
@@ -320,7 +321,7 @@ def test_logs_mask_the_whatsapp_number(wa):
     post(wa, twilio_form(sender, "Hola"))
     log = (wa.workdir / "rasa.log").read_text()
     assert sender.split("+")[1] not in log
-    assert mask_number(sender) in log
+    assert mask_phone(sender) in log
 
 
 # --- configuration (each starts one more Rasa server on the same action server) ---

@@ -48,3 +48,13 @@ COMMON_WORDS = set(
     senor senora senorita joven oiga amigo amiga seria serian entrada vuelta
     """.split()
 )
+
+
+def mask_phone(address: str) -> str:
+    """A phone or WhatsApp address safe for logs, the one way it is masked everywhere:
+    'whatsapp:+5215512345678' -> 'whatsapp:+52*******5678'."""
+    prefix, _, number = (address or "").rpartition(":")
+    head = prefix + ":" if prefix else ""
+    if len(number) <= 7:
+        return head + "*" * max(len(number) - 2, 0) + number[-2:]
+    return head + number[:3] + "*" * (len(number) - 7) + number[-4:]
