@@ -223,7 +223,7 @@ def _segments(index: CatalogIndex, makes: List[str], models: List[str], base: Di
 
 def _filter_name(described: Optional[str]) -> str:
     """'el filtro «hasta $250,000»'."""
-    return f"el filtro «{described}»" if described else "un filtro"
+    return f"el filtro «{described.strip('«»')}»" if described else "un filtro"
 
 
 def _not_in_stock(index: CatalogIndex, named: Dict[str, Any], filters: Dict[str, Any]) -> Reply:

@@ -34,7 +34,7 @@ import numpy as np
 
 from actions import financing
 from actions.catalog_index import BODY_GROUPS, BODY_LABELS, CatalogIndex
-from actions.formatting import format_km, format_price
+from actions.formatting import car_name, format_km, format_price
 from understanding import cues
 from understanding.amounts import Bound, comparator_end, find_amounts, find_bounds
 from understanding.names import NameMatch, find_names
@@ -63,7 +63,7 @@ _NEGATED = re.compile(
 )
 _AGE = re.compile(r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b")
 _SMALL_NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10}
-_SEATS = re.compile(r"\bpara (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b")
+_SEATS = re.compile(r"\b(?:para|pa) (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b")
 _KM_AFTER = re.compile(r"^\s*(?:km|kms|kilometros|kilometraje|de kilometraje|mil km)\b")
 _KM_BEFORE = re.compile(r"(?:kilometraje|km|kilometros|recorrido)\s*(?:de|menor a|menor de|maximo de|maximo|hasta|menos de)?\s*$")
 _AMOUNT = r"\$?\s*\d[\d.,]*\s*(?:mil|k|%|por ciento)?"
@@ -211,7 +211,10 @@ class Names(Filter):
         return options + self._dropped(index, filters, "ver otras marcas", 0.8, ("make", "model"))
 
     def describe(self, filters):
-        names = [" o ".join(as_list(filters.get(k))) for k in self.keys]
+        makes, models = as_list(filters.get("make")), as_list(filters.get("model"))
+        if len(makes) == 1 and models:  # "Mazda 3", never "Mazda Mazda 3"
+            return " o ".join(car_name(makes[0], model) for model in models)
+        names = [" o ".join(names) for names in (makes, models)]
         return " ".join(n for n in names if n) or None
 
 
@@ -660,6 +663,8 @@ def merge_filters(previous: Dict[str, Any], parsed: Parsed) -> Dict[str, Any]:
         merged.pop("body_type", None)
     elif "body_type" in new:
         merged.pop("model", None)
+    if {"make", "model", "body_type"} & set(new):
+        merged.pop("query", None)  # a new subject: "una troca pa trabajar", then "mejor sedanes"
     if "monthly_max" in new:
         for key in Monthly.keys:
             merged.pop(key, None)

@@ -82,6 +82,10 @@ def run(index, text: str, filters=None):
         ("una troca", {"body_type": "pickup"}),
         ("camioneta grande para 7", {"body_type": "camioneta"}),
         ("un sedán barato", {"body_type": "sedan", "sort": "price_asc"}),
+        ("y mas barato q 350?", {"price_max": 350_000}),
+        ("menos q 200 mil", {"price_max": 200_000}),
+        ("algo mas caro que 300 mil", {"price_min": 300_000}),
+        ("algo familiar pa 7 personas", {"query": "familiar para 7 pasajeros"}),
     ],
 )
 def test_filters_from_spanish_text(index, text, expected):
@@ -129,6 +133,21 @@ def test_filters_accumulate_are_corrected_and_cleared(index):
     assert "price_max" not in filters and filters["make"] == "Mazda"
     filters, _ = run(index, "mejor una camioneta", filters)
     assert filters["body_type"] == "camioneta" and "model" not in filters
+
+
+def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(index):
+    filters, _ = run(index, "ando buscando una troca pa trabajar")
+    assert filters["body_type"] == "pickup" and filters.get("query")
+    refined, _ = run(index, "algo mas barato?", filters)
+    assert refined["query"] == filters["query"]
+    filters, cars = run(index, "mejor enseñame sedanes automaticos de menos de 250", refined)
+    assert "query" not in filters and filters["body_type"] == "sedan" and cars
+
+
+def test_a_search_names_a_model_that_starts_with_its_make_once():
+    assert search_filters.Names().describe({"make": "Mazda", "model": "Mazda 3"}) == "Mazda 3"
+    assert search_filters.Names().describe({"make": "Volkswagen", "model": ["Golf", "Jetta"]}) == (
+        "Volkswagen Golf o Volkswagen Jetta")
 
 
 def test_a_query_is_encoded_as_the_model_encodes_it():

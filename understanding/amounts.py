@@ -131,13 +131,14 @@ def find_percent(text: str) -> Optional[float]:
 # --- Bounds: "menos de 300 mil", "entre 300 y 400 mil", "desde 2018" ---------
 
 _UPPER = re.compile(
-    r"(?:menos de|menor (?:de|a|que)|maximo(?: de)?|max|hasta(?: de)?|no mas de|tope(?: de)?|"
+    r"(?:menos (?:de|que|q)|menor (?:de|a|que|q)|mas barato (?:de|que|q)|mas economico (?:que|q)|"
+    r"maximo(?: de)?|max|hasta(?: de)?|no mas de|tope(?: de)?|"
     r"debajo de|abajo de|no (?:pase|exceda) de|que no pase de|a lo mucho|limite(?: de)?|"
     r"presupuesto(?: de| es de| maximo de| maximo)?|tengo|cuento con|no mayor (?:de|a)|"
     r"antes de(?:l)?|anterior a(?:l)?)\s*(?:el |del |los |la |unos |\$)?$"
 )
 _LOWER = re.compile(
-    r"(?:mas de|mayor (?:de|a|que)|minimo(?: de)?|desde(?: el)?|arriba de|encima de|a partir de(?:l)?|"
+    r"(?:mas (?:de|que|q)|mayor (?:de|a|que|q)|mas caro (?:de|que|q)|minimo(?: de)?|desde(?: el)?|arriba de|encima de|a partir de(?:l)?|"
     r"por lo menos|al menos|superior a|despues de(?:l)?|posterior a(?:l)?|mas nuevo que(?: el)?)\s*"
     r"(?:el |del |los |la |unos |\$)?$"
 )
