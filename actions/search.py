@@ -296,7 +296,10 @@ def feature_turn(text: str, state: State, index: CatalogIndex) -> Reply:
 
 def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     """Two cars side by side."""
-    cars = resolve_cars(text, index, state.page, state.shown, state.focus, wanted=2).cars
+    ref = resolve_cars(text, index, state.page, state.shown, state.focus, wanted=2)
+    cars = ref.cars
+    if len(cars) < 2 and ref.beyond_list:
+        return _which_car(state, index, ref)
     if len(cars) < 2:
         return Reply("¿Qué dos autos comparo? Dime por ejemplo «compara el 1 con el 3» o «el Versa contra el Rio» ⚖️")
     # The two compared cars are the list now: "el primero" is the first of them.

@@ -346,6 +346,12 @@ def test_compare_two_cars_side_by_side(index):
     assert "¿Qué dos autos comparo?" in unclear.text
 
 
+def test_comparing_list_numbers_after_a_one_car_list_says_there_was_one(index):
+    only = run(index, "un jetta")[1].cars[0]
+    reply = search.compare_turn("compara el 1 con el 2", search.State(page=[only.stock_id]), index)
+    assert "solo te mostré un auto" in reply.text and "Jetta" in reply.text
+
+
 def test_reset_clears_every_search_slot():
     reply = search.reset_turn()
     assert reply.slots == {"search_filters": None, "search_shown": [], "search_page": [], "search_relax": None}

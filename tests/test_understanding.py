@@ -82,6 +82,8 @@ def routed(text, intent, vocab):
     ("que puedo hacer en este chat", "help", "help"),
     ("está bien", "affirm", "affirm"),
     ("cada cuánto se cambian las llantas", "open_question", "open_question"),
+    ("no mejor dime cuanto cuesta el envio a monterrey", "ask_car_feature", "open_question"),
+    ("cuanto cuesta", "ask_car_feature", "ask_car_feature"),
     ("que dia es hoy", "out_of_scope", "out_of_scope"),
 ])
 def test_content_routes_the_message(vocab, text, classified, expected):

@@ -123,6 +123,7 @@ _ABOUT_ONE_CAR = re.compile(
 )
 # Questions about cars in general, not about the one being discussed ("cada cuánto se cambian las llantas").
 GENERAL = re.compile(r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|"
+                     r"envio|envios|envian|a domicilio|traslado|flete|comision|comisiones|"
                      r"verificacion|llantas|balatas|aceite|afinacion|refacciones|cambiar las|cambiar el)\b")
 _ASKS_FOR_CARS = re.compile(
     r"\b(?:busco|buscando|quiero|quisiera|necesito|ocupo|muestrame|ensename|ensenar|mostrar|manda|mandame|"

@@ -106,6 +106,7 @@ class Signals:
     starts_with_yes: bool
     only_day_or_name: bool  # nothing but a day, a time or a person's name
     refuses_this: bool  # "no, ese no"
+    general: bool  # a question about cars in general or a service ("cuánto cuesta el envío")
 
     @property
     def names_a_car(self) -> bool:
@@ -195,6 +196,7 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         starts_with_yes=bool(_YES.match(norm)),
         only_day_or_name=_only_day(norm) or _person_name(text, names),
         refuses_this=bool(_NOT_THIS.search(norm)),
+        general=bool(cues.GENERAL.search(norm)),
     )
 
 
@@ -235,6 +237,8 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return _about_a_car(s, intent, unsure)
     if s.score and (unsure or intent in COURTESY | FINANCING_INTENTS | {"deny", "give_rating"}):
         return None if intent == "give_rating" else ("give_rating", "gives a score")
+    if s.general and intent == "ask_car_feature":
+        return "open_question", "a general question, not about the car"
     if s.feature_question and (unsure or intent in {"search_cars", "car_details", "give_rating"}):
         return "ask_car_feature", "a question about the car in focus"
     if s.advice and not s.hard_constraint:
