@@ -1,0 +1,101 @@
+"""Forget customers' personal data after DATA_RETENTION_DAYS: `python -m actions.purge` (`make purge`).
+
+What goes, in one transaction, for data older than the cutoff:
+
+- conversations (Rasa's `events`) whose last event is older: the whole conversation;
+- appointments whose visit was before the cutoff (name, number, car);
+- handoffs opened before it, and processed WhatsApp message ids;
+- ratings keep their score and topics for the report, without the sender.
+
+DATA_RETENTION_DAYS defaults to 365; 0 keeps everything. Run it daily (cron).
+The catalog is never touched. A Rasa server that still holds a purged
+conversation in memory forgets it when its cache does; conversations idle for a
+year have long left it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import List, Optional
+
+from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.sql import column, table
+
+from actions import db
+from actions.db import Appointment, Handoff, ProcessedMessage, Rating, utcnow
+
+DEFAULT_RETENTION_DAYS = 365
+_EVENTS = table("events", column("sender_id"), column("timestamp"))
+
+
+def retention_days() -> int:
+    """DATA_RETENTION_DAYS, or its default when unset or not a whole number >= 0."""
+    raw = os.environ.get("DATA_RETENTION_DAYS", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_RETENTION_DAYS
+
+
+@dataclass
+class PurgeResult:
+    conversations: int = 0
+    events: int = 0
+    appointments: int = 0
+    handoffs: int = 0
+    messages: int = 0
+    ratings: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"conversaciones: {self.conversations} ({self.events} eventos) · citas: {self.appointments}"
+            f" · asesorías: {self.handoffs} · mensajes: {self.messages} · calificaciones anonimizadas: {self.ratings}"
+        )
+
+
+def purge(url: Optional[str] = None, days: Optional[int] = None, now: Optional[datetime] = None) -> PurgeResult:
+    """Delete (or anonymise) what is older than `days` before `now`; nothing when days is 0."""
+    days = retention_days() if days is None else days
+    result = PurgeResult()
+    if days <= 0:
+        return result
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    with db.session_scope(url) as session:
+        if inspect(session.connection()).has_table("events"):
+            stale = (
+                select(_EVENTS.c.sender_id)
+                .group_by(_EVENTS.c.sender_id)
+                .having(func.max(_EVENTS.c.timestamp) < cutoff.timestamp())
+            )
+            senders: List[str] = list(session.scalars(stale))
+            result.conversations = len(senders)
+            for start in range(0, len(senders), 500):
+                chunk = senders[start : start + 500]
+                result.events += session.execute(delete(_EVENTS).where(_EVENTS.c.sender_id.in_(chunk))).rowcount
+        result.appointments = session.execute(delete(Appointment).where(Appointment.scheduled_at < cutoff)).rowcount
+        result.handoffs = session.execute(delete(Handoff).where(Handoff.created_at < cutoff)).rowcount
+        result.messages = session.execute(
+            delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff)
+        ).rowcount
+        result.ratings = session.execute(
+            update(Rating).where(Rating.created_at < cutoff, Rating.sender_id != "").values(sender_id="")
+        ).rowcount
+    return result
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m actions.purge", description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=int, help="días a conservar (por defecto DATA_RETENTION_DAYS)")
+    args = parser.parse_args(argv)
+    days = retention_days() if args.days is None else args.days
+    if days <= 0:
+        print("DATA_RETENTION_DAYS=0: se conserva todo.")
+        return 0
+    result = purge(days=days)
+    print(f"Borrado lo anterior a {days} días: {result.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
