@@ -7,10 +7,12 @@
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
 #   make validate           check domain and training data
+#   make lint / make format ruff: check the code (part of make test) / rewrite its format
 #   make eval               held-out NLU accuracy (tests/nlu/heldout.yml), on a catalog it was not trained on
 #   make bench              run the benchmarks under bench/
 #   make reminders          send the WhatsApp reminders of booked visits (make run does it too)
 #   make report             MSAT, appointments and the sales funnel
+#   make purge              forget conversations and visits older than DATA_RETENTION_DAYS (run daily)
 #   make clean              remove environments, models and local data
 #
 # Every setting comes from the environment; the defaults below run on a fresh
@@ -73,6 +75,8 @@ export ACTIONS_HOST ?= 127.0.0.1
 export REST_API_TOKEN ?=
 export REST_RATE_LIMIT ?= 30
 export MESSAGE_MAX_CHARS ?= 1000
+# Days personal data is kept; `make purge` forgets what is older (0 = keep everything).
+export DATA_RETENTION_DAYS ?= 365
 # Largest request body the Rasa server reads (Sanic's own variable): Twilio's forms are small.
 export SANIC_REQUEST_MAX_SIZE ?= 65536
 # Models come from installed packages only: never reach a model hub.
@@ -88,7 +92,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
 export SETUPTOOLS_USE_DISTUTILS := stdlib
 
-.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories eval catalog bench clean \
+.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories eval catalog bench clean purge lint format \
 	reminders report
 
 help:
@@ -152,6 +156,9 @@ reminders: db
 report: db
 	@$(APY) -m actions.report
 
+purge: db
+	@$(APY) -m actions.purge
+
 # Migrates first (no sample load: the snapshot replaces the catalog anyway).
 catalog: $(VENV_ACTIONS)/.installed
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
@@ -160,7 +167,16 @@ catalog: $(VENV_ACTIONS)/.installed
 	$(APY) -m actions.catalog_sync "$(CSV)"
 
 test: setup
-	$(MAKE) --no-print-directory validate test-py test-stories eval
+	$(MAKE) --no-print-directory lint validate test-py test-stories eval
+
+# ruff (settings in pyproject.toml): lint and format check; `make format` rewrites.
+lint: $(VENV_ACTIONS)/.installed
+	$(VENV_ACTIONS)/bin/ruff check .
+	$(VENV_ACTIONS)/bin/ruff format --check .
+
+format: $(VENV_ACTIONS)/.installed
+	$(VENV_ACTIONS)/bin/ruff format .
+	$(VENV_ACTIONS)/bin/ruff check --fix .
 
 test-py:
 	$(APY) -m pytest -q tests

@@ -33,9 +33,7 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def car_taken(
-    session: Session, stock_id: str, start: datetime, exclude_id: Optional[int] = None
-) -> bool:
+def car_taken(session: Session, stock_id: str, start: datetime, exclude_id: Optional[int] = None) -> bool:
     """True when the car already has a visit starting less than an hour from `start`."""
     query = select(Appointment.id).where(
         Appointment.stock_id == stock_id,
@@ -49,7 +47,11 @@ def car_taken(
 
 
 def free_times(
-    session: Session, stock_id: str, day: date, now: datetime, settings: Settings,
+    session: Session,
+    stock_id: str,
+    day: date,
+    now: datetime,
+    settings: Settings,
     exclude_id: Optional[int] = None,
 ) -> List[time]:
     """Start times on the hour that day when the car is still free."""
@@ -59,15 +61,21 @@ def free_times(
     opens = settings.hours[day.weekday()][0]
     hours = range(opens.hour + (opens.minute > 0), last.hour + 1)
     return [
-        time(h) for h in hours
+        time(h)
+        for h in hours
         if check_time(day, time(h), now, settings) is None
         and not car_taken(session, stock_id, datetime.combine(day, time(h), settings.tz), exclude_id)
     ]
 
 
 def check_slot(
-    session: Session, stock_id: Optional[str], day: date, at: time, now: datetime,
-    settings: Settings, exclude_id: Optional[int] = None,
+    session: Session,
+    stock_id: Optional[str],
+    day: date,
+    at: time,
+    now: datetime,
+    settings: Settings,
+    exclude_id: Optional[int] = None,
 ) -> Optional[str]:
     """Time rules plus double booking of the car, or None when the visit is possible."""
     problem = check_time(day, at, now, settings)
@@ -76,7 +84,8 @@ def check_slot(
     if car_taken(session, stock_id, datetime.combine(day, at, settings.tz), exclude_id):
         options = [hhmm(t) for t in free_times(session, stock_id, day, now, settings, exclude_id)]
         suggestion = (
-            f" Ese día lo tengo libre a las {', '.join(options[:4])}." if options
+            f" Ese día lo tengo libre a las {', '.join(options[:4])}."
+            if options
             else " Ese día ya no tengo horarios libres para este auto."
         )
         return f"Ese horario ya está apartado para este auto 😕{suggestion} ¿Qué otra hora te acomoda?"
@@ -139,9 +148,8 @@ def _catalog_names(session: Session) -> Tuple[Tuple[Tuple[str, str], ...], Tuple
     cached = _NAMES.get(key)
     if cached is None or cached[0] != count:
         pairs = tuple(
-            (make, model) for make, model in session.execute(
-                select(Car.make, Car.model).distinct().order_by(Car.make, Car.model)
-            )
+            (make, model)
+            for make, model in session.execute(select(Car.make, Car.model).distinct().order_by(Car.make, Car.model))
         )
         names = (
             [normalize(model) for _, model in pairs],
@@ -160,7 +168,11 @@ class SlotTaken(Exception):
 
 
 def book(
-    session: Session, sender_id: str, customer_name: str, stock_id: str, start: datetime,
+    session: Session,
+    sender_id: str,
+    customer_name: str,
+    stock_id: str,
+    start: datetime,
     replaces: Optional[int] = None,
 ) -> Appointment:
     """Store a booked visit; moving one (`replaces`, the sender's own) marks the old one as moved."""
@@ -173,8 +185,11 @@ def book(
         old.status = MOVED
         old.updated_at = datetime.now(timezone.utc)
     appointment = Appointment(
-        sender_id=sender_id, customer_name=customer_name, stock_id=stock_id,
-        scheduled_at=to_utc(start), status=BOOKED,
+        sender_id=sender_id,
+        customer_name=customer_name,
+        stock_id=stock_id,
+        scheduled_at=to_utc(start),
+        status=BOOKED,
     )
     session.add(appointment)
     session.flush()
@@ -262,8 +277,5 @@ def check_name(name: str) -> Optional[str]:
     """Why this is not a full name, or None."""
     words = [w for w in re.split(r"[\s]+", name) if len(re.sub(r"[\W\d_]", "", w)) >= 2]
     if len(words) < 2 or not looks_like_name(name) or len(name) > 120:
-        return (
-            "Necesito tu *nombre completo* (nombre y apellido) para registrar la cita, "
-            "por ejemplo: Juan Pérez."
-        )
+        return "Necesito tu *nombre completo* (nombre y apellido) para registrar la cita, por ejemplo: Juan Pérez."
     return None

@@ -27,8 +27,18 @@ from understanding.text import normalize
 VISIT = timedelta(hours=1)
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
 MONTHS = [
-    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-    "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
 ]
 _DAY_KEYS = {"lun": 0, "mar": 1, "mie": 2, "jue": 3, "vie": 4, "sab": 5, "dom": 6}
 _DAY_LETTERS = ["L", "M", "Mi", "J", "V", "S", "D"]
@@ -50,9 +60,7 @@ class Settings:
     def from_env(cls) -> "Settings":
         return cls(
             tz=ZoneInfo(os.environ.get("APPOINTMENT_TIMEZONE") or "America/Mexico_City"),
-            hours=parse_hours(
-                os.environ.get("APPOINTMENT_HOURS") or "lun-vie 09:00-18:00; sab 09:00-14:00"
-            ),
+            hours=parse_hours(os.environ.get("APPOINTMENT_HOURS") or "lun-vie 09:00-18:00; sab 09:00-14:00"),
             max_days=int(os.environ.get("APPOINTMENT_MAX_DAYS") or 30),
             min_notice=timedelta(minutes=int(os.environ.get("APPOINTMENT_MIN_NOTICE_MIN") or 60)),
         )
@@ -107,9 +115,7 @@ def parse_hours(spec: str) -> Dict[int, Tuple[time, time]]:
     """'lun-vie 09:00-18:00; sab 09:00-14:00' -> {0: (9:00, 18:00), ..., 5: (9:00, 14:00)}."""
     hours: Dict[int, Tuple[time, time]] = {}
     for part in filter(None, (p.strip() for p in spec.split(";"))):
-        match = re.fullmatch(
-            r"([a-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", normalize(part)
-        )
+        match = re.fullmatch(r"([a-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", normalize(part))
         if not match:
             raise ValueError(f"APPOINTMENT_HOURS: no entiendo {part!r} (ej. 'lun-vie 09:00-18:00')")
         days_spec, h1, m1, h2, m2 = match.groups()
@@ -144,8 +150,18 @@ def format_day(day: date, today: Optional[date] = None) -> str:
 # --------------------------------------------------------------------------- parsing
 
 _HOUR_WORDS = {
-    "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
-    "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "once": 11,
+    "doce": 12,
 }
 _TIME = re.compile(
     r"""
@@ -167,8 +183,9 @@ _DATE_CUE = re.compile(
     r"|\d{1,2}\s*/\s*\d{1,2}|\b\d+\s+(?:dias?|semanas?)\b|\b(?:un|una|dos|tres)\s+(?:dias?|semanas?)\b"
     % ("|".join(_WEEKDAY_NAMES), "|".join(_MONTH_NAMES), "|".join(_MONTH_NAMES))
 )
-_WEEKDAY_AND_DAY = re.compile(r"\b(?:%s)\s+(\d{1,2})\b(?!\s*(?:de\s+)?(?:%s)\b)" % (
-    "|".join(_WEEKDAY_NAMES), "|".join(_MONTH_NAMES)))
+_WEEKDAY_AND_DAY = re.compile(
+    r"\b(?:%s)\s+(\d{1,2})\b(?!\s*(?:de\s+)?(?:%s)\b)" % ("|".join(_WEEKDAY_NAMES), "|".join(_MONTH_NAMES))
+)
 _DAY_ONLY = re.compile(r"^(?:el\s+)?(?:dia\s+)?(\d{1,2})$")
 
 
@@ -193,7 +210,10 @@ def parse_time(text: str, bare_hour: bool = False) -> Tuple[Optional[time], str]
         return time(12, 0), (norm[: noon.start()] + " " + norm[noon.end() :]).strip()
     for match in _TIME.finditer(norm):
         prefix, minute, frac, suffix = (
-            match.group("prefix"), match.group("minute"), match.group("frac"), match.group("suffix")
+            match.group("prefix"),
+            match.group("minute"),
+            match.group("frac"),
+            match.group("suffix"),
         )
         word = match.group("hour")
         if not (prefix or minute or frac or suffix):
@@ -263,9 +283,7 @@ def parse_day(text: str, now: datetime, bare_day: bool = False) -> Optional[date
             continue
         if value.date() > today + timedelta(days=62) and not re.search(r"\b\d{4}\b", phrase):
             # "20 de noviembre" said on the 25th: dateparser moves it to next year.
-            past = dateparser.parse(
-                phrase, languages=["es"], settings={**settings, "PREFER_DATES_FROM": "past"}
-            )
+            past = dateparser.parse(phrase, languages=["es"], settings={**settings, "PREFER_DATES_FROM": "past"})
             if past and today - timedelta(days=62) <= past.date() < today:
                 return past.date()
         return value.date()
@@ -288,9 +306,7 @@ def _parse_when(text: str, now: datetime, requested: Optional[str]) -> When:
     return When(day=parse_day(rest, now, bare_day=requested == "appointment_date"), at=at)
 
 
-_CLEAR_DATE = re.compile(
-    r"\d|\b(?:hoy|manana)\b|\b(?:el|este|proximo|para el)\s+(?:%s)\b" % "|".join(_WEEKDAY_NAMES)
-)
+_CLEAR_DATE = re.compile(r"\d|\b(?:hoy|manana)\b|\b(?:el|este|proximo|para el)\s+(?:%s)\b" % "|".join(_WEEKDAY_NAMES))
 
 
 def changes_date(text: str, when: When) -> bool:

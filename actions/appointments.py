@@ -17,25 +17,47 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.appointment_store import (
-    SlotTaken, book, cancel, car_label, check_name, check_slot, clean_name, describe,
-    find_cars, looks_like_name, pick, upcoming,
+    SlotTaken,
+    book,
+    cancel,
+    car_label,
+    check_name,
+    check_slot,
+    clean_name,
+    describe,
+    find_cars,
+    looks_like_name,
+    pick,
+    upcoming,
 )
 from actions.appointment_times import (
-    Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when,
+    Settings,
+    When,
+    changes_date,
+    check_day,
+    format_day,
+    hhmm,
+    parse_time,
+    parse_when,
 )
 from actions.db import Car, session_scope
-from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.formatting import format_price
-from understanding.cues import is_list_number, list_position
+from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.search_replies import NUMBER_EMOJI
+from understanding.cues import is_list_number, list_position
 
 FORM = "appointment_form"
 # Intents taken as an answer to the form's question even when nothing in them parses
 # (the validation then explains and asks again); any other intent is left to the
 # rules, e.g. a FAQ, after which the form asks again.
 ANSWER_INTENTS = {
-    "inform_appointment", "book_appointment", "reschedule_appointment", "give_rating",
-    "nlu_fallback", "affirm", "car_details",
+    "inform_appointment",
+    "book_appointment",
+    "reschedule_appointment",
+    "give_rating",
+    "nlu_fallback",
+    "affirm",
+    "car_details",
 }
 
 
@@ -81,9 +103,7 @@ class ValidateAppointmentForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_appointment_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """rasa-sdk's run, keeping extracted slots that are not the form's own
         (appointment_reschedule_id), which it would otherwise drop."""
         if not any(event.get("event") == "user" for event in since_opened(tracker, FORM)):
@@ -104,9 +124,10 @@ class ValidateAppointmentForm(FormValidationAction):
         intent = _intent(tracker)
         requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
-        if requested is None and (intent == "reschedule_appointment" or (
-            intent == "inform_appointment" and parse_when(text, _now_and_settings()[0]) != When()
-        )):
+        if requested is None and (
+            intent == "reschedule_appointment"
+            or (intent == "inform_appointment" and parse_when(text, _now_and_settings()[0]) != When())
+        ):
             # "cambia mi cita" or, after booking, just "mejor el viernes a las 10"
             moved = self._start_reschedule(dispatcher, tracker, explicit=intent != "inform_appointment")
             if moved:
@@ -114,7 +135,11 @@ class ValidateAppointmentForm(FormValidationAction):
         if requested not in ("car_in_focus", None):
             return {}
         page = tracker.get_slot("search_page") or []
-        if requested is None and list_position(text, len(page)) and parse_when(text, _now_and_settings()[0]).day is None:
+        if (
+            requested is None
+            and list_position(text, len(page))
+            and parse_when(text, _now_and_settings()[0]).day is None
+        ):
             return {"car_in_focus": text}  # "quiero agendar para ver el 2": that car of the list
         with session_scope() as session:
             named = bool(find_cars(session, text))
@@ -122,14 +147,13 @@ class ValidateAppointmentForm(FormValidationAction):
             return {"car_in_focus": text}
         return {}
 
-    def _start_reschedule(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, explicit: bool
-    ) -> Dict[Text, Any]:
+    def _start_reschedule(self, dispatcher: CollectingDispatcher, tracker: Tracker, explicit: bool) -> Dict[Text, Any]:
         """Prefill the form from the customer's next visit, which the booking will replace."""
         now, settings = _now_and_settings()
         with session_scope() as session:
             target = pick(
-                session, upcoming(session, tracker.sender_id, now),
+                session,
+                upcoming(session, tracker.sender_id, now),
                 tracker.latest_message.get("text") or "",
             )
             if target is None:
@@ -138,9 +162,7 @@ class ValidateAppointmentForm(FormValidationAction):
                         text="No encontré citas activas a tu nombre, así que agendemos una nueva 🙂"
                     )
                 return {}
-            dispatcher.utter_message(
-                text=f"Va, cambiemos tu cita:\n\n{describe(session, target, settings)}"
-            )
+            dispatcher.utter_message(text=f"Va, cambiemos tu cita:\n\n{describe(session, target, settings)}")
             return {
                 "appointment_reschedule_id": float(target.id),
                 "car_in_focus": target.stock_id,
@@ -248,9 +270,7 @@ class ValidateAppointmentForm(FormValidationAction):
         now, settings = _now_and_settings()
         at = _iso_time(value) or parse_time(str(value), bare_hour=True)[0]
         if at is None:
-            dispatcher.utter_message(
-                text='No entendí la hora 🤔 Escríbela por ejemplo "a las 11" o "4 de la tarde".'
-            )
+            dispatcher.utter_message(text='No entendí la hora 🤔 Escríbela por ejemplo "a las 11" o "4 de la tarde".')
             return {"appointment_time": None}
         day = _iso_day(tracker.get_slot("appointment_date"))
         if day is None:
@@ -258,8 +278,13 @@ class ValidateAppointmentForm(FormValidationAction):
         return self._check(dispatcher, tracker, day, at, now, settings)
 
     def _check(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, day: date, at: Optional[time],
-        now: datetime, settings: Settings,
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        day: date,
+        at: Optional[time],
+        now: datetime,
+        settings: Settings,
     ) -> Dict[Text, Any]:
         """Day rules, then time rules and double booking: the failing part is re-asked."""
         problem = check_day(day, now, settings)
@@ -270,7 +295,12 @@ class ValidateAppointmentForm(FormValidationAction):
             reschedule = tracker.get_slot("appointment_reschedule_id")
             with session_scope() as session:
                 problem = check_slot(
-                    session, tracker.get_slot("car_in_focus"), day, at, now, settings,
+                    session,
+                    tracker.get_slot("car_in_focus"),
+                    day,
+                    at,
+                    now,
+                    settings,
                     exclude_id=int(reschedule) if reschedule else None,
                 )
             if problem:
@@ -295,15 +325,14 @@ class ActionAskCar(Action):
     def name(self) -> Text:
         return "action_ask_appointment_form_car_in_focus"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if len(tracker.get_slot("search_page") or []) > 1:  # a list was just shown
-            text = ('¿Cuál te gustaría ver? 🚗 Dime su número en la lista (por ejemplo "el 2"), '
-                    "o la marca y el modelo.")
+            text = '¿Cuál te gustaría ver? 🚗 Dime su número en la lista (por ejemplo "el 2"), o la marca y el modelo.'
         elif _first_ask(tracker, "car_in_focus"):
-            text = ("¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
-                    '(por ejemplo "Nissan Versa 2021") o su stockId.')
+            text = (
+                "¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
+                '(por ejemplo "Nissan Versa 2021") o su stockId.'
+            )
         else:
             text = '¿Cuál te gustaría ver? Escríbeme su *stockId*, o modelo y año (por ejemplo "Versa 2019").'
         dispatcher.utter_message(text=text)
@@ -316,9 +345,7 @@ class ActionAskCustomerName(Action):
     def name(self) -> Text:
         return "action_ask_customer_name"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         dispatcher.utter_message(
             text="Para agendar tu cita necesito tu nombre completo para registrarte en el sistema."
         )
@@ -331,9 +358,7 @@ class ActionAskAppointmentDate(Action):
     def name(self) -> Text:
         return "action_ask_appointment_date"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         settings = Settings.from_env()
         question = f"¿Qué día te gustaría visitarnos? ({settings.summary()})"
         if tracker.get_slot("appointment_reschedule_id"):
@@ -362,9 +387,7 @@ class ActionAskAppointmentTime(Action):
     def name(self) -> Text:
         return "action_ask_appointment_time"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         settings = Settings.from_env()
         day = _iso_day(tracker.get_slot("appointment_date"))
         if day is None or day.weekday() not in settings.hours:
@@ -387,9 +410,7 @@ class ActionBookAppointment(Action):
     def name(self) -> Text:
         return "action_book_appointment"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         now, settings = _now_and_settings()
         reset = [SlotSet(slot, None) for slot in _RESET]
         day = _iso_day(tracker.get_slot("appointment_date"))
@@ -397,12 +418,15 @@ class ActionBookAppointment(Action):
         stock_id = tracker.get_slot("car_in_focus")
         name = tracker.get_slot("customer_name")
         if not (day and at and stock_id and name):
-            dispatcher.utter_message(text="No alcancé a completar tu cita. Escríbeme *agendar cita* para intentarlo de nuevo.")
+            dispatcher.utter_message(
+                text="No alcancé a completar tu cita. Escríbeme *agendar cita* para intentarlo de nuevo."
+            )
             return reset
         reschedule = tracker.get_slot("appointment_reschedule_id")
         with session_scope() as session:  # the form checked these; a forged call did not
             problem = check_day(day, now, settings) or check_slot(
-                session, stock_id, day, at, now, settings, exclude_id=int(reschedule) if reschedule else None)
+                session, stock_id, day, at, now, settings, exclude_id=int(reschedule) if reschedule else None
+            )
             car = session.get(Car, str(stock_id))
             if car is None or not car.available:
                 problem = "Ese auto ya no está disponible 😕"
@@ -412,15 +436,17 @@ class ActionBookAppointment(Action):
         try:
             with session_scope() as session:
                 appointment = book(
-                    session, tracker.sender_id, name, stock_id,
+                    session,
+                    tracker.sender_id,
+                    name,
+                    stock_id,
                     datetime.combine(day, at, settings.tz),
                     replaces=int(reschedule) if reschedule else None,
                 )
                 details = describe(session, appointment, settings)
         except SlotTaken:
             dispatcher.utter_message(
-                text="Ese horario se acaba de ocupar para este auto 😕 "
-                "Escríbeme *agendar cita* y elegimos otro."
+                text="Ese horario se acaba de ocupar para este auto 😕 Escríbeme *agendar cita* y elegimos otro."
             )
             return reset
         title = "¡Listo! Tu cita quedó cambiada:" if reschedule else "¡Perfecto! Tu cita ha sido agendada:"
@@ -437,9 +463,7 @@ class ActionStopAppointmentForm(Action):
     def name(self) -> Text:
         return "action_stop_appointment_form"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("appointment_reschedule_id"):
             text = "Va, dejé tu cita como estaba ✅ ¿Te ayudo con algo más?"
         else:
@@ -454,23 +478,18 @@ class ActionShowAppointments(Action):
     def name(self) -> Text:
         return "action_show_appointments"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         now, settings = _now_and_settings()
         with session_scope() as session:
             found = upcoming(session, tracker.sender_id, now)
             if not found:
                 dispatcher.utter_message(
-                    text="No tienes citas agendadas 📅 Si quieres ver un auto en persona, "
-                    "escríbeme *agendar cita*."
+                    text="No tienes citas agendadas 📅 Si quieres ver un auto en persona, escríbeme *agendar cita*."
                 )
                 return []
             title = "Tu cita:" if len(found) == 1 else "Tus citas:"
             blocks = "\n\n".join(describe(session, a, settings) for a in found)
-        dispatcher.utter_message(
-            text=f"{title}\n\n{blocks}\n\nSi necesitas cambiarla o cancelarla, solo dímelo."
-        )
+        dispatcher.utter_message(text=f"{title}\n\n{blocks}\n\nSi necesitas cambiarla o cancelarla, solo dímelo.")
         return []
 
 
@@ -480,21 +499,16 @@ class ActionConfirmCancelAppointment(Action):
     def name(self) -> Text:
         return "action_confirm_cancel_appointment"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         left = leave_form(tracker, dispatcher)  # cancelling a visit while financing leaves the form
         now, settings = _now_and_settings()
         with session_scope() as session:
-            target = pick(session, upcoming(session, tracker.sender_id, now),
-                          tracker.latest_message.get("text") or "")
+            target = pick(session, upcoming(session, tracker.sender_id, now), tracker.latest_message.get("text") or "")
             if target is None:
                 dispatcher.utter_message(text="No tienes citas agendadas que cancelar 📅")
                 return left + [SlotSet("appointment_to_cancel", None)]
             details = describe(session, target, settings)
-        dispatcher.utter_message(
-            text=f"¿Confirmas que cancelo esta cita?\n\n{details}\n\nResponde *sí* o *no*."
-        )
+        dispatcher.utter_message(text=f"¿Confirmas que cancelo esta cita?\n\n{details}\n\nResponde *sí* o *no*.")
         return left + [SlotSet("appointment_to_cancel", float(target.id))]
 
 
@@ -504,9 +518,7 @@ class ActionCancelAppointment(Action):
     def name(self) -> Text:
         return "action_cancel_appointment"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         target = tracker.get_slot("appointment_to_cancel")
         if not target:
             dispatcher.utter_message(text="¿Te ayudo con algo más?")
@@ -517,6 +529,7 @@ class ActionCancelAppointment(Action):
                 cancelled = cancel(session, int(target), tracker.sender_id)
             dispatcher.utter_message(
                 text="Listo, cancelé tu cita ❌ Si quieres agendar otra, escríbeme *agendar cita*."
-                if cancelled else "Esa cita ya no estaba activa, así que no hubo nada que cancelar."
+                if cancelled
+                else "Esa cita ya no estaba activa, así que no hubo nada que cancelar."
             )
         return [SlotSet("appointment_to_cancel", None)]

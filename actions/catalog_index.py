@@ -70,21 +70,92 @@ BODY_GROUPS = {
 
 # Dimensions cannot tell a pickup or a minivan from a big SUV: these can.
 PICKUP_MODELS = {
-    "frontier", "np300", "np300 frontier", "hilux", "tacoma", "tundra", "ranger", "lobo",
-    "f-150", "f150", "ram", "ram 1500", "ram 2500", "ram 700", "700", "silverado", "cheyenne",
-    "colorado", "s10", "s-10", "tornado", "l200", "amarok", "saveiro", "oroch", "strada",
-    "maverick", "gladiator", "titan", "d21", "alaskan", "montana", "poer", "t8",
+    "frontier",
+    "np300",
+    "np300 frontier",
+    "hilux",
+    "tacoma",
+    "tundra",
+    "ranger",
+    "lobo",
+    "f-150",
+    "f150",
+    "ram",
+    "ram 1500",
+    "ram 2500",
+    "ram 700",
+    "700",
+    "silverado",
+    "cheyenne",
+    "colorado",
+    "s10",
+    "s-10",
+    "tornado",
+    "l200",
+    "amarok",
+    "saveiro",
+    "oroch",
+    "strada",
+    "maverick",
+    "gladiator",
+    "titan",
+    "d21",
+    "alaskan",
+    "montana",
+    "poer",
+    "t8",
 }
 MINIVAN_MODELS = {
-    "odyssey", "sienna", "pacifica", "caravan", "grand caravan", "town & country",
-    "town and country", "sedona", "carnival", "touran", "sharan", "avanza", "ertiga",
-    "xpander", "orlando", "urvan", "hiace", "transit", "express", "vito", "sprinter",
-    "clase v", "quest", "serena", "previa", "rush", "veloz", "zafira", "spin",
+    "odyssey",
+    "sienna",
+    "pacifica",
+    "caravan",
+    "grand caravan",
+    "town & country",
+    "town and country",
+    "sedona",
+    "carnival",
+    "touran",
+    "sharan",
+    "avanza",
+    "ertiga",
+    "xpander",
+    "orlando",
+    "urvan",
+    "hiace",
+    "transit",
+    "express",
+    "vito",
+    "sprinter",
+    "clase v",
+    "quest",
+    "serena",
+    "previa",
+    "rush",
+    "veloz",
+    "zafira",
+    "spin",
 }
 PREMIUM_MAKES = {
-    "audi", "bmw", "mercedes benz", "mercedes-benz", "lexus", "volvo", "land rover", "infiniti",
-    "lincoln", "porsche", "acura", "cadillac", "jaguar", "alfa romeo", "mini", "genesis",
-    "maserati", "tesla", "cupra",
+    "audi",
+    "bmw",
+    "mercedes benz",
+    "mercedes-benz",
+    "lexus",
+    "volvo",
+    "land rover",
+    "infiniti",
+    "lincoln",
+    "porsche",
+    "acura",
+    "cadillac",
+    "jaguar",
+    "alfa romeo",
+    "mini",
+    "genesis",
+    "maserati",
+    "tesla",
+    "cupra",
 }
 _SPORTY = re.compile(
     r"\b(gti|gli|gt|gt line|rs\d?|amg|type r|si|srt|r/t|rt|ss|st|nismo|trd|jcw|"
@@ -152,8 +223,12 @@ def size_word(car: AnyCar) -> str:
 
 
 # Gearbox codes (`gearbox`) and how a reply names them.
-GEARBOX_LABELS = {"automatic": "automática", "cvt": "automática (CVT)", "dsg": "automática de doble embrague",
-                  "manual": "manual"}
+GEARBOX_LABELS = {
+    "automatic": "automática",
+    "cvt": "automática (CVT)",
+    "dsg": "automática de doble embrague",
+    "manual": "manual",
+}
 
 
 def gearbox(car: AnyCar) -> str:
@@ -300,8 +375,11 @@ class _TracedQueryEncoder:
     when built and not used if it differs.
     """
 
-    CHECKS = ["deportivo", "camioneta grande para 7 pasajeros tercera fila",
-              "un auto económico familiar con bluetooth para la ciudad y la carretera"]
+    CHECKS = [
+        "deportivo",
+        "camioneta grande para 7 pasajeros tercera fila",
+        "un auto económico familiar con bluetooth para la ciudad y la carretera",
+    ]
 
     def __init__(self, model) -> None:
         import torch
@@ -388,9 +466,20 @@ class CarInfo(CarData):
 
 def car_info(car: Car) -> CarInfo:
     return CarInfo(
-        stock_id=car.stock_id, make=car.make, model=car.model, version=car.version or "",
-        year=car.year, price=car.price, km=car.km, bluetooth=car.bluetooth, carplay=car.carplay,
-        largo=car.largo, ancho=car.ancho, altura=car.altura, body=body_type(car), gearbox=gearbox(car),
+        stock_id=car.stock_id,
+        make=car.make,
+        model=car.model,
+        version=car.version or "",
+        year=car.year,
+        price=car.price,
+        km=car.km,
+        bluetooth=car.bluetooth,
+        carplay=car.carplay,
+        largo=car.largo,
+        ancho=car.ancho,
+        altura=car.altura,
+        body=body_type(car),
+        gearbox=gearbox(car),
         awd=all_wheel_drive(car),
     )
 
@@ -420,8 +509,13 @@ class Category:
 class CatalogIndex:
     """Column arrays of the available cars, their embedding matrix and a term index."""
 
-    def __init__(self, cars: List[CarInfo], embeddings: np.ndarray, all_names: Iterable[Tuple[str, str]],
-                 descriptions: Sequence[str] = ()):
+    def __init__(
+        self,
+        cars: List[CarInfo],
+        embeddings: np.ndarray,
+        all_names: Iterable[Tuple[str, str]],
+        descriptions: Sequence[str] = (),
+    ):
         self.cars = cars
         self.by_id: Dict[str, int] = {car.stock_id: i for i, car in enumerate(cars)}
         self.embeddings = embeddings
@@ -506,8 +600,11 @@ def encode_missing(session, rows: List[Car]) -> int:
         session.execute(
             update(Car)
             .where(Car.stock_id == car.stock_id)
-            .values(description=description, description_hash=description_hash(description, model),
-                    embedding=vector.tobytes())
+            .values(
+                description=description,
+                description_hash=description_hash(description, model),
+                embedding=vector.tobytes(),
+            )
         )
         car.embedding, car.description = vector.tobytes(), description
     return len(stale)
@@ -561,8 +658,9 @@ class _Holder:
                 with db.session_scope(url) as session:
                     self.version = _catalog_version(session)
                 self.url = url
-                logger.info("Catálogo cargado: %d autos disponibles en %.2f s",
-                            len(self.index), time.perf_counter() - started)
+                logger.info(
+                    "Catálogo cargado: %d autos disponibles en %.2f s", len(self.index), time.perf_counter() - started
+                )
             return self.index
 
 

@@ -36,8 +36,20 @@ from actions import catalog_index, db
 from actions.catalog_index import CarData
 from actions.db import Car, utcnow
 
-COLUMNS = ["stockId", "km", "price", "make", "model", "year", "version",
-           "bluetooth", "largo", "ancho", "altura", "carPlay"]
+COLUMNS = [
+    "stockId",
+    "km",
+    "price",
+    "make",
+    "model",
+    "year",
+    "version",
+    "bluetooth",
+    "largo",
+    "ancho",
+    "altura",
+    "carPlay",
+]
 MIN_YEAR = 1990
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _YES_NO = {"si": True, "sí": True, "no": False, "": None}
@@ -151,9 +163,16 @@ def parse_row(raw: Dict[str, str], max_year: int) -> Tuple[Optional[Row], List[s
     if reasons:
         return None, reasons
     return Row(
-        stock_id=value["stockId"], make=value["make"], model=value["model"], version=value["version"],
-        year=int(year), price=int(round(price)), km=int(round(km)),
-        bluetooth=flags["bluetooth"], carplay=flags["carPlay"], **dims,
+        stock_id=value["stockId"],
+        make=value["make"],
+        model=value["model"],
+        version=value["version"],
+        year=int(year),
+        price=int(round(price)),
+        km=int(round(km)),
+        bluetooth=flags["bluetooth"],
+        carplay=flags["carPlay"],
+        **dims,
     ), []
 
 

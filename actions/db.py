@@ -81,12 +81,8 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16), default="booked", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    reminder_day_before_sent_at: Mapped[Optional[datetime]] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
-    reminder_hours_before_sent_at: Mapped[Optional[datetime]] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
+    reminder_day_before_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminder_hours_before_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Rating(Base):
@@ -123,9 +119,7 @@ class ProcessedMessage(Base):
 
     message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 def database_url() -> str:

@@ -86,6 +86,7 @@ OFFERS = re.compile(
     r"|\b(?:te|se) (?:lo|la) (?:dejo|dejamos|doy|damos) (?:en|a)\b"
 )
 
+
 @dataclass(frozen=True)
 class Settings:
     """LLM settings from the environment."""
@@ -278,7 +279,8 @@ class Breakers:
             self._endpoint_until[endpoint] = now + settings.cooldown
             logger.warning(
                 "LLM endpoint failed %d times in a row: skipped for every conversation for %gs",
-                self._failures[endpoint], settings.cooldown,
+                self._failures[endpoint],
+                settings.cooldown,
             )
 
     def succeeded(self, endpoint: Optional[str]) -> None:
@@ -349,8 +351,9 @@ class LLMClient:
         if not settings.api_key or self.breakers.is_open(endpoint, sender, now):
             return None
         if not self.calls.allow(sender, settings.calls_per_hour, now):
-            logger.info("LLM calls per hour of a conversation used up (%d); answering without it",
-                        settings.calls_per_hour)
+            logger.info(
+                "LLM calls per hour of a conversation used up (%d); answering without it", settings.calls_per_hour
+            )
             return None
         from openai import AsyncOpenAI
 

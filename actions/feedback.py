@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from actions.db import Rating, session_scope
 from actions.forms import since_opened
-from understanding.text import normalize
 from actions.report import topics_of
+from understanding.text import normalize
 
 # The question, word for word as the original asked it.
 ASK = (
@@ -51,11 +51,10 @@ ASK_AGAIN = (
 INVALID = "Solo puedo registrar una calificación del 1 al 5 🙏"
 THANKS = {
     5: "¡Gracias por tu excelente calificación! 🙏 \n"
-       "Nos alegra que hayas tenido una gran experiencia con nuestro asistente.",
+    "Nos alegra que hayas tenido una gran experiencia con nuestro asistente.",
     4: "¡Gracias por tu calificación! 🙌\n"
-       "Nos alegra haberte ayudado; seguiremos mejorando para que la próxima sea un 5.",
-    3: "¡Gracias por tu calificación! 🙏\n"
-       "Tomamos nota para que tu próxima experiencia sea mejor.",
+    "Nos alegra haberte ayudado; seguiremos mejorando para que la próxima sea un 5.",
+    3: "¡Gracias por tu calificación! 🙏\nTomamos nota para que tu próxima experiencia sea mejor.",
 }
 LOW = (
     "Lamentamos que tu experiencia no haya sido buena 😔 Gracias por decírnoslo, "
@@ -67,8 +66,17 @@ LOW_SCORE = 2  # scores up to this one get the apology and the follow-up offer
 MAX_TRIES = 3  # answers that are not a score before the survey gives up
 
 _WORDS = {
-    "cero": 0, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
-    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+    "cero": 0,
+    "uno": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
 }
 _OUT_OF = re.compile(r"\s*(?:/|\bde\b|\bsobre\b)\s*(?:5|cinco)\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:%s)\b|\b(?:un|una)\s+(?:estrella|punto)\b" % "|".join(_WORDS))
@@ -98,9 +106,12 @@ def parse_score(text: str) -> Optional[int]:
 def recently_rated(session: Session, sender_id: str, now: datetime, hours: float) -> bool:
     """True when the sender gave a score within the last `hours`."""
     since = (now - timedelta(hours=hours)).astimezone(timezone.utc)
-    return session.execute(
-        select(Rating.id).where(Rating.sender_id == sender_id, Rating.created_at >= since).limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(Rating.id).where(Rating.sender_id == sender_id, Rating.created_at >= since).limit(1)
+        ).first()
+        is not None
+    )
 
 
 def save_rating(session: Session, sender_id: str, score: int, topics: List[str]) -> Rating:
@@ -121,9 +132,9 @@ def thanks_for(score: int) -> str:
 def conversation_topics(events: List[Dict[str, Any]]) -> List[str]:
     """What a conversation was about, from its tracker events."""
     names = [
-        (e.get("parse_data") or {}).get("intent", {}).get("name") if e.get("event") == "user"
-        else e.get("name")
-        for e in events if e.get("event") in ("user", "action")
+        (e.get("parse_data") or {}).get("intent", {}).get("name") if e.get("event") == "user" else e.get("name")
+        for e in events
+        if e.get("event") in ("user", "action")
     ]
     return topics_of(n for n in names if n)
 
@@ -135,7 +146,13 @@ FORM = "feedback_form"
 # Other intents are left to the rules (a question gets its answer and the survey
 # asks again).
 ANSWER_INTENTS = {
-    "give_rating", "inform_appointment", "nlu_fallback", "affirm", "deny", "goodbye", "thank",
+    "give_rating",
+    "inform_appointment",
+    "nlu_fallback",
+    "affirm",
+    "deny",
+    "goodbye",
+    "thank",
 }
 DECLINE_INTENTS = {"deny", "goodbye", "thank"}
 
@@ -156,13 +173,15 @@ class ValidateFeedbackForm(FormValidationAction):
         return "validate_feedback_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-        tracker: Tracker, domain: DomainDict,
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> List[Text]:
         if tracker.get_slot("msat_score") is None:
             with session_scope() as session:
-                if recently_rated(session, tracker.sender_id, datetime.now(timezone.utc),
-                                  _cooldown_hours()):
+                if recently_rated(session, tracker.sender_id, datetime.now(timezone.utc), _cooldown_hours()):
                     return []
         return domain_slots
 
@@ -200,9 +219,7 @@ class ValidateFeedbackForm(FormValidationAction):
         if score is not None:
             return {"msat_score": score}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if (intent in DECLINE_INTENTS and not _NUMBER.search(normalize(str(value)))) or (
-            _tries(tracker) >= MAX_TRIES
-        ):
+        if (intent in DECLINE_INTENTS and not _NUMBER.search(normalize(str(value)))) or (_tries(tracker) >= MAX_TRIES):
             return {"msat_score": None, "requested_slot": None}
         dispatcher.utter_message(text=INVALID)
         return {"msat_score": None}
@@ -214,9 +231,7 @@ class ActionSaveRating(Action):
     def name(self) -> Text:
         return "action_save_rating"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         score = tracker.get_slot("msat_score")
         if score is not None and parse_score(str(score)) is None:
             score = None  # not a 1-5 score (the form only sets those): nothing is stored
@@ -224,9 +239,7 @@ class ActionSaveRating(Action):
             dispatcher.utter_message(response="utter_goodbye")
             return [SlotSet("msat_follow_up", None)]
         with session_scope() as session:
-            rating = save_rating(
-                session, tracker.sender_id, int(score), conversation_topics(tracker.events)
-            )
+            rating = save_rating(session, tracker.sender_id, int(score), conversation_topics(tracker.events))
             rating_id = rating.id
         dispatcher.utter_message(text=thanks_for(int(score)))
         return [
@@ -241,9 +254,7 @@ class ActionAnswerFollowUp(Action):
     def name(self) -> Text:
         return "action_answer_follow_up"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         rating_id = tracker.get_slot("msat_follow_up")
         accepted = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         if rating_id and accepted:
@@ -252,13 +263,10 @@ class ActionAnswerFollowUp(Action):
                 if rating is not None:
                     rating.follow_up_requested = True
             dispatcher.utter_message(
-                text="¡Gracias! Un asesor de Kavak te escribirá por este medio en horario "
-                "de atención para ayudarte 🙏"
+                text="¡Gracias! Un asesor de Kavak te escribirá por este medio en horario de atención para ayudarte 🙏"
             )
         elif rating_id:
-            dispatcher.utter_message(
-                text="Entendido. ¡Gracias por tu tiempo y por ayudarnos a mejorar! 🚗"
-            )
+            dispatcher.utter_message(text="Entendido. ¡Gracias por tu tiempo y por ayudarnos a mejorar! 🚗")
         elif accepted:
             dispatcher.utter_message(response="utter_help")
         else:

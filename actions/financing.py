@@ -240,10 +240,7 @@ def check_term(months: float) -> Optional[str]:
 def check_rate(rate: float) -> Optional[str]:
     """The annual rate must be between 0% and 60%."""
     if not 0 <= Decimal(str(rate)) <= MAX_RATE:
-        return (
-            f"La tasa anual tiene que estar entre 0% y {format_pct(MAX_RATE)}; "
-            f"{format_number(rate)}% no es válida."
-        )
+        return f"La tasa anual tiene que estar entre 0% y {format_pct(MAX_RATE)}; {format_number(rate)}% no es válida."
     return None
 
 
@@ -275,12 +272,15 @@ _LABELS = {
     TERM: r"plazo|plazos",
     None: r"garantia|prueba|dias|km|kilometros|kilometraje|puertas|bocinas",
 }
-_LABEL_WORD = re.compile(
-    "|".join(rf"\b(?P<{key or 'other'}>{words})\b" for key, words in _LABELS.items())
-)
+_LABEL_WORD = re.compile("|".join(rf"\b(?P<{key or 'other'}>{words})\b" for key, words in _LABELS.items()))
 _RIGHT_LABELS = [
     (TERM, re.compile(r"\s*(?:de\s+)?(?P<unit>meses|mes|anos|ano)\b(?P<half>\s+y\s+medio)?")),
-    (DOWN, re.compile(r"\s*(?:pesos\s+|mxn\s+)?(?:de |del |para (?:el |la )?|como |en )?(?:enganche|inicial|entrada|anticipo)\b")),
+    (
+        DOWN,
+        re.compile(
+            r"\s*(?:pesos\s+|mxn\s+)?(?:de |del |para (?:el |la )?|como |en )?(?:enganche|inicial|entrada|anticipo)\b"
+        ),
+    ),
     (RATE, re.compile(r"\s*(?:de |del )?(?:tasa|interes|intereses|anual)\b")),
     (None, re.compile(r"\s*(?:de |del )?(?:garantia|prueba|dias|km|kilometros|puertas)\b")),
 ]
@@ -319,9 +319,8 @@ def _left_label(q: _Quantity, left: str) -> None:
     if q.kind == "number" and re.search(r"(?:\ba|plazo de)\s*$", left) and 6 <= q.value <= 120:
         q.label, q.labelled = TERM, True
         return
-    last = None
-    for last in _LABEL_WORD.finditer(left[-40:]):
-        pass
+    labels = list(_LABEL_WORD.finditer(left[-40:]))
+    last = labels[-1] if labels else None
     if last:
         q.label, q.labelled = last.lastgroup if last.lastgroup != "other" else None, True
 
@@ -358,9 +357,11 @@ def parse_message(text: str, expecting: Optional[str] = None) -> FinancingInput:
             _right_label(q, norm)
         if not q.labelled:
             _left_label(q, left)
-        if q.label == TERM and (_WARRANTY.search(left[-30:]) or re.match(r"\s*(?:de\s+)?(?:garantia|prueba)", norm[q.end :])):
+        if q.label == TERM and (
+            _WARRANTY.search(left[-30:]) or re.match(r"\s*(?:de\s+)?(?:garantia|prueba)", norm[q.end :])
+        ):
             q.label = None  # "3 meses de garantía" is not a term
-        if norm[:q.start].rstrip().endswith("-") and not re.search(r"\d\s*-\s*$", norm[:q.start]):
+        if norm[: q.start].rstrip().endswith("-") and not re.search(r"\d\s*-\s*$", norm[: q.start]):
             q.value = -q.value
         previous_end = q.end
 

@@ -22,12 +22,12 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions import financing
-from actions.db import Car, session_scope
 from actions.catalog_index import catalog
+from actions.db import Car, session_scope
+from actions.formatting import car_name, format_price, split_message
 from actions.forms import leave_line, replaced_form, since_opened
 from actions.search_references import resolve_cars
 from understanding.cues import list_position
-from actions.formatting import car_name, format_price, split_message
 
 PRICE = "financing_price"
 DOWN = "financing_down_payment"
@@ -124,8 +124,13 @@ def _pointed_car(tracker: Tracker) -> Optional[str]:
         index = catalog()
     except Exception:  # no catalog at hand: the financing goes on with the car it had
         return None
-    reference = resolve_cars(text, index, tracker.get_slot("search_page") or [], tracker.get_slot("search_shown") or [],
-                             tracker.get_slot("car_in_focus"))
+    reference = resolve_cars(
+        text,
+        index,
+        tracker.get_slot("search_page") or [],
+        tracker.get_slot("search_shown") or [],
+        tracker.get_slot("car_in_focus"),
+    )
     if not reference.explicit or not reference.cars:
         return None
     car, focus = reference.cars[0], _car(tracker)

@@ -56,7 +56,9 @@ def leave_form(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[Event
     if not form:
         return []
     leave_line(dispatcher, form)
-    return [ActiveLoop(None), SlotSet("requested_slot", None)] + [SlotSet(slot, None) for slot in HALF_DONE.get(form, ())]
+    return [ActiveLoop(None), SlotSet("requested_slot", None)] + [
+        SlotSet(slot, None) for slot in HALF_DONE.get(form, ())
+    ]
 
 
 class ActionLeaveForm(Action):

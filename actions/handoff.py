@@ -64,6 +64,5 @@ class ActionHandoff(Action):
         now = settings.now()
         with session_scope() as session:
             open_handoff(session, tracker.sender_id, "asked")
-        dispatcher.utter_message(response="utter_handoff", when=when_answered(now, settings),
-                                 hours=settings.summary())
+        dispatcher.utter_message(response="utter_handoff", when=when_answered(now, settings), hours=settings.summary())
         return events

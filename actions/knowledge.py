@@ -85,9 +85,7 @@ def parse(markdown: str) -> List[Passage]:
     passages = []
     for chunk in re.split(r"^## ", markdown, flags=re.MULTILINE)[1:]:
         title, _, body = chunk.partition("\n")
-        questions = tuple(
-            q.strip() for found in _QUESTIONS.findall(body) for q in found.split("|") if q.strip()
-        )
+        questions = tuple(q.strip() for found in _QUESTIONS.findall(body) for q in found.split("|") if q.strip())
         body = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
         if title.strip() and body:
             passages.append(Passage(slugify(title), title.strip(), body, questions))

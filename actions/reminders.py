@@ -66,9 +66,7 @@ class ReminderSettings:
         return cls(tuple(kinds), float(os.environ.get("REMINDER_POLL_SECONDS") or 60))
 
 
-def due(
-    session: Session, now: datetime, settings: ReminderSettings
-) -> List[Tuple[Appointment, Kind]]:
+def due(session: Session, now: datetime, settings: ReminderSettings) -> List[Tuple[Appointment, Kind]]:
     """Reminders to send now: due, unsent, booked before they were due, not overtaken."""
     if not settings.kinds:
         return []
@@ -132,8 +130,7 @@ class Sender(Protocol):
 class TwilioSender:
     """Sends WhatsApp messages with twilio's REST client (base URL settable for tests)."""
 
-    def __init__(self, account_sid: str, auth_token: str, from_number: str,
-                 base_url: Optional[str] = None):
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, base_url: Optional[str] = None):
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
@@ -150,8 +147,9 @@ class LogSender:
     """No Twilio credentials: the reminder goes to the log."""
 
     def send(self, to: str, body: str) -> str:
-        logger.info("Recordatorio para %s: sin credenciales de Twilio, no se envía (%d caracteres)",
-                    mask_phone(to), len(body))
+        logger.info(
+            "Recordatorio para %s: sin credenciales de Twilio, no se envía (%d caracteres)", mask_phone(to), len(body)
+        )
         return "logged"
 
 
@@ -164,8 +162,11 @@ def sender_from_env() -> Sender:
 
 
 def send_due(
-    sender: Sender, now: Optional[datetime] = None, url: Optional[str] = None,
-    settings: Optional[ReminderSettings] = None, appointment_settings: Optional[Settings] = None,
+    sender: Sender,
+    now: Optional[datetime] = None,
+    url: Optional[str] = None,
+    settings: Optional[ReminderSettings] = None,
+    appointment_settings: Optional[Settings] = None,
 ) -> int:
     """Send every reminder due at `now`; returns how many went out (or were logged)."""
     now = now or datetime.now(timezone.utc)
@@ -173,16 +174,14 @@ def send_due(
     tz = (appointment_settings or Settings.from_env()).tz
     sent = 0
     with session_scope(url) as session:
-        batch = [(a.id, k, a.sender_id, message(session, a, now, tz))
-                 for a, k in due(session, now, settings)]
+        batch = [(a.id, k, a.sender_id, message(session, a, now, tz)) for a, k in due(session, now, settings)]
     for appointment_id, kind, sender_id, body in batch:
         column = getattr(Appointment, kind.column)
         claimed_at = to_utc(now)
         with session_scope(url) as session:
             claimed = session.execute(
                 update(Appointment)
-                .where(Appointment.id == appointment_id, Appointment.status == BOOKED,
-                       column.is_(None))
+                .where(Appointment.id == appointment_id, Appointment.status == BOOKED, column.is_(None))
                 .values({kind.column: claimed_at})
             ).rowcount
         if not claimed:
@@ -190,19 +189,21 @@ def send_due(
         to = whatsapp_address(sender_id)
         try:
             if to is None:
-                logger.info("Cita %s: el cliente no es una dirección de WhatsApp; no se envía recordatorio",
-                            appointment_id)
+                logger.info(
+                    "Cita %s: el cliente no es una dirección de WhatsApp; no se envía recordatorio", appointment_id
+                )
             else:
                 result = sender.send(to, body)
-                logger.info("Recordatorio %s de la cita %s enviado a %s (%s)",
-                            kind.name, appointment_id, mask_phone(to), result)
+                logger.info(
+                    "Recordatorio %s de la cita %s enviado a %s (%s)", kind.name, appointment_id, mask_phone(to), result
+                )
             sent += 1
         except Exception:  # noqa: BLE001 - any failure: release the claim, retry next poll
-            logger.exception("No se pudo enviar el recordatorio de la cita %s; se reintentará",
-                             appointment_id)
+            logger.exception("No se pudo enviar el recordatorio de la cita %s; se reintentará", appointment_id)
             with session_scope(url) as session:
                 session.execute(
-                    update(Appointment).where(Appointment.id == appointment_id, column == claimed_at)
+                    update(Appointment)
+                    .where(Appointment.id == appointment_id, column == claimed_at)
                     .values({kind.column: None})
                 )
     return sent
@@ -210,9 +211,7 @@ def send_due(
 
 def run_forever(sender: Sender, settings: ReminderSettings, stop: threading.Event) -> None:
     """Poll until `stop` is set; a failing poll is logged and retried."""
-    names = ", ".join(
-        f"{k.name} ({k.before.total_seconds() / 3600:g} h antes)" for k in settings.kinds
-    ) or "ninguno"
+    names = ", ".join(f"{k.name} ({k.before.total_seconds() / 3600:g} h antes)" for k in settings.kinds) or "ninguno"
     logger.info("Recordatorios activos: %s; revisando cada %ss", names, settings.poll_seconds)
     while not stop.is_set():
         try:
@@ -230,8 +229,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sender = sender_from_env()
     if isinstance(sender, LogSender):
-        logger.warning("Sin TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/TWILIO_WHATSAPP_NUMBER: "
-                       "los recordatorios se escriben en el log en lugar de enviarse")
+        logger.warning(
+            "Sin TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/TWILIO_WHATSAPP_NUMBER: "
+            "los recordatorios se escriben en el log en lugar de enviarse"
+        )
     settings = ReminderSettings.from_env()
     if args.once:
         print(f"Recordatorios enviados: {send_due(sender, settings=settings)}")

@@ -25,8 +25,15 @@ from actions.db import Appointment, Rating, database_url, get_engine, session_sc
 # names each capability uses; adjust here when they change).
 TOPICS: Dict[str, Tuple[str, ...]] = {
     "busqueda": (
-        "search_cars", "more_results", "car_details", "ask_car_feature", "compare_cars",
-        "action_search*", "action_more_results", "action_car_*", "action_compare_cars",
+        "search_cars",
+        "more_results",
+        "car_details",
+        "ask_car_feature",
+        "compare_cars",
+        "action_search*",
+        "action_more_results",
+        "action_car_*",
+        "action_compare_cars",
     ),
     "financiamiento": ("*financing*", "ask_amortization_table", "action_show_amortization_table"),
     "cita": ("*appointment*",),
@@ -71,23 +78,29 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
     db_since = since.astimezone(timezone.utc)
     with session_scope(url) as session:
         for score, count in session.execute(
-            select(Rating.score, func.count()).where(Rating.created_at >= db_since)
-            .group_by(Rating.score)
+            select(Rating.score, func.count()).where(Rating.created_at >= db_since).group_by(Rating.score)
         ):
             report.ratings[score] = count
-        report.follow_ups = session.scalar(
-            select(func.count()).select_from(Rating)
-            .where(Rating.created_at >= db_since, Rating.follow_up_requested)
-        ) or 0
+        report.follow_ups = (
+            session.scalar(
+                select(func.count())
+                .select_from(Rating)
+                .where(Rating.created_at >= db_since, Rating.follow_up_requested)
+            )
+            or 0
+        )
         for status, count in session.execute(
-            select(Appointment.status, func.count()).where(Appointment.created_at >= db_since)
+            select(Appointment.status, func.count())
+            .where(Appointment.created_at >= db_since)
             .group_by(Appointment.status)
         ):
             report.appointments[status] = count
-        report.booked_conversations = session.scalar(
-            select(func.count(func.distinct(Appointment.sender_id)))
-            .where(Appointment.created_at >= db_since)
-        ) or 0
+        report.booked_conversations = (
+            session.scalar(
+                select(func.count(func.distinct(Appointment.sender_id))).where(Appointment.created_at >= db_since)
+            )
+            or 0
+        )
 
     engine = get_engine(url)
     if not inspect(engine).has_table("events"):
@@ -109,9 +122,7 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
             seen.add(intent if kind == "user" else action)
     conversations = [seen for seen in names.values() if "" in seen]
     report.conversations = len(conversations)
-    report.funnel = {
-        label: sum(_matches(seen, patterns) for seen in conversations) for label, patterns in FUNNEL
-    }
+    report.funnel = {label: sum(_matches(seen, patterns) for seen in conversations) for label, patterns in FUNNEL}
     return report
 
 
@@ -125,12 +136,15 @@ def render(report: Report) -> str:
     average = report.msat_average
     lines = ["MSAT (satisfacción 1-5)"]
     lines.append(
-        f"  promedio: {average:.2f} de 5 ({total} calificaciones)" if average is not None
+        f"  promedio: {average:.2f} de 5 ({total} calificaciones)"
+        if average is not None
         else "  sin calificaciones todavía"
     )
     for score in range(5, 0, -1):
         count = report.ratings.get(score, 0)
-        lines.append(f"  {score}: {'█' * round(20 * count / total) if total else '':<20} {count:>5} {_pct(count, total)}")
+        lines.append(
+            f"  {score}: {'█' * round(20 * count / total) if total else '':<20} {count:>5} {_pct(count, total)}"
+        )
     lines.append(f"  seguimiento de un asesor solicitado: {report.follow_ups}")
     lines.append("")
     lines.append("Citas")
@@ -139,8 +153,7 @@ def render(report: Report) -> str:
         lines.append(f"  {label:<20} {report.appointments.get(status, 0):>6}")
     lines.append("")
     lines.append("Embudo")
-    steps = [("conversaciones", report.conversations), *report.funnel.items(),
-             ("citas", report.booked_conversations)]
+    steps = [("conversaciones", report.conversations), *report.funnel.items(), ("citas", report.booked_conversations)]
     for label, count in steps:
         lines.append(f"  {label:<26} {count:>6} {_pct(count, report.conversations)}")
     return "\n".join(lines)

@@ -18,7 +18,15 @@ import numpy as np
 from actions.catalog_index import CarInfo, CatalogIndex, encode_query
 from actions.formatting import car_name, split_message
 from actions.search_filters import (
-    FILTERS, Names, Relaxation, as_list, describe_filters, matching, merge_filters, parse_request, relaxations,
+    FILTERS,
+    Names,
+    Relaxation,
+    as_list,
+    describe_filters,
+    matching,
+    merge_filters,
+    parse_request,
+    relaxations,
 )
 from actions.search_references import Reference, resolve_cars
 from actions.search_replies import answer_feature, car_details, compare, format_results
@@ -43,7 +51,9 @@ class Results:
     total: int  # matches before leaving out the ones already shown
 
 
-def search(index: CatalogIndex, filters: Dict[str, Any], exclude: Iterable[str] = (), limit: int = PAGE_SIZE) -> Results:
+def search(
+    index: CatalogIndex, filters: Dict[str, Any], exclude: Iterable[str] = (), limit: int = PAGE_SIZE
+) -> Results:
     """The best `limit` available cars for the filters, leaving out `exclude`."""
     mask = matching(index, filters)
     total = int(mask.sum())
@@ -214,7 +224,9 @@ def _segments(index: CatalogIndex, makes: List[str], models: List[str], base: Di
     premium = premium if kinds & {"sport", "premium"} else []
     options = [
         {"body_type": body, "query": "deportivo" if sporty else None, "make": premium or None},
-        {"body_type": body, "make": premium or None}, {"body_type": body}, {"query": "deportivo" if sporty else None},
+        {"body_type": body, "make": premium or None},
+        {"body_type": body},
+        {"query": "deportivo" if sporty else None},
         {"make": premium or None},
     ]
     cleaned = [{k: v for k, v in option.items() if v} for option in options]
@@ -227,18 +239,23 @@ def _filter_name(described: Optional[str]) -> str:
 
 
 def _not_in_stock(index: CatalogIndex, named: Dict[str, Any], filters: Dict[str, Any]) -> Reply:
-    """"No tenemos Lamborghini por ahora": the closest cars in stock, labelled as alternatives."""
+    """ "No tenemos Lamborghini por ahora": the closest cars in stock, labelled as alternatives."""
     makes, models = as_list(named.get("make")), as_list(named.get("model"))
-    wanted = " o ".join(car_name(make, model) for make, model in zip(makes or [""] * len(models), models)) or " o ".join(makes)
+    wanted = " o ".join(
+        car_name(make, model) for make, model in zip(makes or [""] * len(models), models)
+    ) or " o ".join(makes)
     base = {k: v for k, v in filters.items() if k not in Names.keys}
-    segment = next((option for option in _segments(index, makes, models, base)
-                    if matching(index, {**base, **option}).any()), {})
+    segment = next(
+        (option for option in _segments(index, makes, models, base) if matching(index, {**base, **option}).any()), {}
+    )
     alternatives = {**base, **segment}
     head = f"No tenemos *{wanted}* por ahora 😕"
     results = search(index, alternatives)
     if not results.cars:
-        return Reply(head + "\n¿Te ayudo a buscar otra marca o modelo? Dime tu presupuesto o para qué lo usarás.",
-                     {"search_filters": base, "search_shown": [], "search_page": [], "search_relax": None})
+        return Reply(
+            head + "\n¿Te ayudo a buscar otra marca o modelo? Dime tu presupuesto o para qué lo usarás.",
+            {"search_filters": base, "search_shown": [], "search_page": [], "search_relax": None},
+        )
     reply = _results_reply(index, alternatives, [])
     body = reply.text.split("\n\n", 1)[1]  # the cards, without the "Encontré..." line
     parts = [describe_filters({k: v for k, v in alternatives.items() if k not in ("make", "query")})]
@@ -265,7 +282,10 @@ def relax_turn(state: State, index: CatalogIndex) -> Reply:
     """The customer accepted the relaxation offered after no results."""
     relaxation = nearest_relaxation(index, state.filters) if state.relax else None
     if not relaxation or relaxation.key != state.relax:
-        return Reply("¿Qué te gustaría cambiar de la búsqueda? Dime marca, presupuesto, año o tipo de auto.", {"search_relax": None})
+        return Reply(
+            "¿Qué te gustaría cambiar de la búsqueda? Dime marca, presupuesto, año o tipo de auto.",
+            {"search_relax": None},
+        )
     return _results_reply(index, relax(state.filters, relaxation), [])
 
 
@@ -308,7 +328,8 @@ def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
 
 def reset_turn() -> Reply:
     return Reply(
-        "Listo, borré los filtros 🧹 Empecemos de nuevo: ¿qué auto buscas? Puedes decirme marca, presupuesto, año o para qué lo usarás.",
+        "Listo, borré los filtros 🧹 Empecemos de nuevo: ¿qué auto buscas? "
+        "Puedes decirme marca, presupuesto, año o para qué lo usarás.",
         {"search_filters": None, "search_shown": [], "search_page": [], "search_relax": None},
     )
 
@@ -318,16 +339,26 @@ def _which_car(state: State, index: CatalogIndex, ref: Reference) -> Reply:
     listed = [stock_id for stock_id in state.page if index.get(stock_id)]
     if ref.beyond_list and len(listed) == 1:
         car = index.get(listed[0])
-        return Reply(f"En la última lista solo te mostré un auto, el *{car_name(car.make, car.model)} {car.year}* 🙂 "
-                     "¿Te refieres a ese? También puedo buscarte otros: dime marca, presupuesto o tipo de auto.")
+        return Reply(
+            f"En la última lista solo te mostré un auto, el *{car_name(car.make, car.model)} {car.year}* 🙂 "
+            "¿Te refieres a ese? También puedo buscarte otros: dime marca, presupuesto o tipo de auto."
+        )
     if ref.beyond_list and listed:
-        return Reply(f"En la última lista te mostré {len(listed)} autos 🙂 "
-                     f"Dime un número del 1 al {len(listed)}, o la marca y el modelo que buscas.")
+        return Reply(
+            f"En la última lista te mostré {len(listed)} autos 🙂 "
+            f"Dime un número del 1 al {len(listed)}, o la marca y el modelo que buscas."
+        )
     if ref.explicit and not ref.beyond_list:
-        return Reply("No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "
-                     "¿Te muestro opciones parecidas? Dime qué buscas o elige un número de la lista.")
+        return Reply(
+            "No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "
+            "¿Te muestro opciones parecidas? Dime qué buscas o elige un número de la lista."
+        )
     if state.focus and not index.get(state.focus):
-        return Reply("Ese auto ya no está disponible 😕 (se vendió). ¿Te muestro opciones parecidas?", {"car_in_focus": None})
+        return Reply(
+            "Ese auto ya no está disponible 😕 (se vendió). ¿Te muestro opciones parecidas?", {"car_in_focus": None}
+        )
     if listed and not ref.beyond_list:
         return Reply("¿De cuál auto? Dime el número de la lista (por ejemplo «el 2») o su modelo 🙂")
-    return Reply("¿De qué auto? Cuéntame qué buscas y te muestro opciones, por ejemplo «un sedán de menos de 300 mil» 🚗")
+    return Reply(
+        "¿De qué auto? Cuéntame qué buscas y te muestro opciones, por ejemplo «un sedán de menos de 300 mil» 🚗"
+    )

@@ -71,8 +71,12 @@ class _SearchAction(Action, metaclass=ABCMeta):
 def _search_action(action_name: str, turn: Turn, leaves_forms: bool = True) -> type:
     """The concrete action `action_name` that runs `turn` ("action_car_details" -> ActionCarDetails)."""
     class_name = "".join(part.title() for part in action_name.split("_"))
-    namespace = {"action_name": action_name, "turn": staticmethod(turn), "leaves_forms": leaves_forms,
-                 "__module__": __name__}
+    namespace = {
+        "action_name": action_name,
+        "turn": staticmethod(turn),
+        "leaves_forms": leaves_forms,
+        "__module__": __name__,
+    }
     return type(class_name, (_SearchAction,), namespace)
 
 

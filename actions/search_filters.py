@@ -42,38 +42,150 @@ from understanding.text import COMMON_WORDS, normalize, word_spans
 
 # Words that carry no meaning for ranking (what is left is the free description).
 FILLER = COMMON_WORDS - {
-    "familiar", "familia", "grande", "chico", "chica", "barato", "barata", "economico", "economica",
-    "deportivo", "deportiva", "lujo", "espacioso", "espaciosa", "ciudad", "trabajo", "viaje", "viajes",
-    "carretera", "pasajeros", "personas", "asientos", "rapido", "potente", "cajuela", "carga", "nuevo",
-    "nueva", "seminuevo", "motor", "puertas",
+    "familiar",
+    "familia",
+    "grande",
+    "chico",
+    "chica",
+    "barato",
+    "barata",
+    "economico",
+    "economica",
+    "deportivo",
+    "deportiva",
+    "lujo",
+    "espacioso",
+    "espaciosa",
+    "ciudad",
+    "trabajo",
+    "viaje",
+    "viajes",
+    "carretera",
+    "pasajeros",
+    "personas",
+    "asientos",
+    "rapido",
+    "potente",
+    "cajuela",
+    "carga",
+    "nuevo",
+    "nueva",
+    "seminuevo",
+    "motor",
+    "puertas",
 } | {
-    "quiero", "busco", "buscando", "ando", "estoy", "ensename", "muestrame", "mostrar", "muestra",
-    "pasame", "manda", "mandame", "enseñame", "algun", "alguna", "tipo", "tal", "vez", "ok", "va",
-    "bueno", "pues", "oye", "hola", "buenas", "dias", "tardes", "noches", "gustaria", "podrias",
-    "encontrar", "comprar", "adquirir", "kavak", "seminuevos", "vehiculo", "vehiculos", "coche",
-    "coches", "carro", "carros", "auto", "autos", "mejor", "ahora", "tambien", "entonces", "ademas",
-    "km", "kms", "bluetooth", "carplay", "car", "play", "apple", "mas", "opciones", "cualquier",
-    "importa", "quita", "quitale", "filtro", "filtros", "limite", "aprox", "aproximadamente",
-    "alrededor", "maximo", "minimo", "adelante", "arriba", "abajo", "rango", "menor", "mayor",
+    "quiero",
+    "busco",
+    "buscando",
+    "ando",
+    "estoy",
+    "ensename",
+    "muestrame",
+    "mostrar",
+    "muestra",
+    "pasame",
+    "manda",
+    "mandame",
+    "enseñame",
+    "algun",
+    "alguna",
+    "tipo",
+    "tal",
+    "vez",
+    "ok",
+    "va",
+    "bueno",
+    "pues",
+    "oye",
+    "hola",
+    "buenas",
+    "dias",
+    "tardes",
+    "noches",
+    "gustaria",
+    "podrias",
+    "encontrar",
+    "comprar",
+    "adquirir",
+    "kavak",
+    "seminuevos",
+    "vehiculo",
+    "vehiculos",
+    "coche",
+    "coches",
+    "carro",
+    "carros",
+    "auto",
+    "autos",
+    "mejor",
+    "ahora",
+    "tambien",
+    "entonces",
+    "ademas",
+    "km",
+    "kms",
+    "bluetooth",
+    "carplay",
+    "car",
+    "play",
+    "apple",
+    "mas",
+    "opciones",
+    "cualquier",
+    "importa",
+    "quita",
+    "quitale",
+    "filtro",
+    "filtros",
+    "limite",
+    "aprox",
+    "aproximadamente",
+    "alrededor",
+    "maximo",
+    "minimo",
+    "adelante",
+    "arriba",
+    "abajo",
+    "rango",
+    "menor",
+    "mayor",
 }
 
 _NEGATED = re.compile(
     r"(?:sin|no importa(?: si tiene)?|no necesito|no me importa|da igual|no es necesario|quita(?:le)?|que no sea|no sea|no quiero)"
     r"(?: el| la| que tenga| con| de| una?)?\s*$"
 )
-_AGE = re.compile(r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b")
-_SMALL_NUMBERS = {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10}
-_SEATS = re.compile(r"\b(?:para|pa) (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b")
+_AGE = re.compile(
+    r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b"
+)
+_SMALL_NUMBERS = {
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+}
+_SEATS = re.compile(
+    r"\b(?:para|pa) (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b"
+)
 _KM_AFTER = re.compile(r"^\s*(?:km|kms|kilometros|kilometraje|de kilometraje|mil km)\b")
-_KM_BEFORE = re.compile(r"(?:kilometraje|km|kilometros|recorrido)\s*(?:de|menor a|menor de|maximo de|maximo|hasta|menos de)?\s*$")
+_KM_BEFORE = re.compile(
+    r"(?:kilometraje|km|kilometros|recorrido)\s*(?:de|menor a|menor de|maximo de|maximo|hasta|menos de)?\s*$"
+)
 _AMOUNT = r"\$?\s*\d[\d.,]*\s*(?:mil|k|%|por ciento)?"
 _PLAN_WORDS = re.compile(
     rf"{_AMOUNT}\s*(?:pesos\s*)?(?:de |del |como |para el )?(?:enganche|inicial|entrada|anticipo)\b"
     rf"|\b(?:enganche|inicial|entrada|anticipo)\s*(?:de |del )?{_AMOUNT}|\b(?:a\s+)?\d+\s*(?:meses|anos)\b"
 )
 _PRICE_WORDS = re.compile(r"\b(?:pesos|precio|presupuesto|mxn|cuesta|cueste|pagar|gastar)\b")
-_CLEAR_LEAD = (r"\b(?:sin limite de|sin filtro de|cualquier|no importa(?: el| la| los)?|da igual(?: el| la)?|"
-               r"quita(?:le)?(?: el| la| los)?(?: filtro de(?:l)?)?|olvida(?: el| la)?|ya no (?:por|importa))\s+")
+_CLEAR_LEAD = (
+    r"\b(?:sin limite de|sin filtro de|cualquier|no importa(?: el| la| los)?|da igual(?: el| la)?|"
+    r"quita(?:le)?(?: el| la| los)?(?: filtro de(?:l)?)?|olvida(?: el| la)?|ya no (?:por|importa))\s+"
+)
 
 
 def as_list(value: Any) -> List[str]:
@@ -166,8 +278,14 @@ class Filter:
         """How a reply names this filter ('hasta $300,000'), or None."""
         return None
 
-    def _dropped(self, index: CatalogIndex, filters: Dict[str, Any], text: str, distance: float,
-                 keys: Optional[Tuple[str, ...]] = None) -> List[Relaxation]:
+    def _dropped(
+        self,
+        index: CatalogIndex,
+        filters: Dict[str, Any],
+        text: str,
+        distance: float,
+        keys: Optional[Tuple[str, ...]] = None,
+    ) -> List[Relaxation]:
         """Dropping this filter, if that brings in more cars."""
         keys = keys or self.keys
         if not any(filters.get(k) not in (None, "", [], False) for k in keys):
@@ -206,8 +324,13 @@ class Names(Filter):
 
     def relaxations(self, index, filters):
         makes = " o ".join(as_list(filters.get("make")))
-        options = self._dropped(index, filters, f"ver otros modelos de *{makes}*" if makes else "ver otros modelos",
-                                0.6, ("model",)) if filters.get("model") else []
+        options = (
+            self._dropped(
+                index, filters, f"ver otros modelos de *{makes}*" if makes else "ver otros modelos", 0.6, ("model",)
+            )
+            if filters.get("model")
+            else []
+        )
         return options + self._dropped(index, filters, "ver otras marcas", 0.8, ("make", "model"))
 
     def describe(self, filters):
@@ -221,13 +344,18 @@ class Names(Filter):
 # Ways of describing a car that the catalog's descriptions say in other words.
 _HINTS = [
     (_SEATS, "para 7 pasajeros"),
-    (re.compile(r"\bque gaste poco\b|\bgaste poca gasolina\b|\bahorrador(?:es)?\b|\brendidor(?:es)?\b|\bbajo consumo\b"
-                r"|\bque rinda\b|\bque no gaste\b"), "bajo consumo de gasolina"),
+    (
+        re.compile(
+            r"\bque gaste poco\b|\bgaste poca gasolina\b|\bahorrador(?:es)?\b|\brendidor(?:es)?\b|\bbajo consumo\b"
+            r"|\bque rinda\b|\bque no gaste\b"
+        ),
+        "bajo consumo de gasolina",
+    ),
 ]
 
 
 class Hints(Filter):
-    """"para 7", "que gaste poco": not filters, descriptions to rank by, in the catalog's words
+    """ "para 7", "que gaste poco": not filters, descriptions to rank by, in the catalog's words
     (and "para 7" is not a price)."""
 
     def read(self, r: Reading) -> None:
@@ -252,7 +380,7 @@ class Monthly(Filter):
 
     def read(self, r: Reading) -> None:
         for bound in r.bounds():
-            after, before = r.norm[bound.end:], r.norm[: bound.start]
+            after, before = r.norm[bound.end :], r.norm[: bound.start]
             if not (cues.MONTHLY_AFTER.match(after) or cues.MONTHLY_BEFORE.search(before)):
                 continue
             high = bound.high if bound.high is not None else bound.low
@@ -281,13 +409,22 @@ class Monthly(Filter):
         if not limit:
             return []
         others = matching(index, filters, skip=("monthly_max",))
-        payments = np.sort(monthly_payments(index.price, filters)[others & (monthly_payments(index.price, filters) > limit)])
+        payments = np.sort(
+            monthly_payments(index.price, filters)[others & (monthly_payments(index.price, filters) > limit)]
+        )
         if not len(payments):
             return []
         value = int(np.ceil(payments[min(2, len(payments) - 1)] / 100) * 100)
         count = int(matching(index, {**filters, "monthly_max": value}).sum())
-        return [Relaxation("monthly_max", value, count, f"subir la mensualidad a *{format_price(value)}*",
-                           abs(value - limit) / limit)]
+        return [
+            Relaxation(
+                "monthly_max",
+                value,
+                count,
+                f"subir la mensualidad a *{format_price(value)}*",
+                abs(value - limit) / limit,
+            )
+        ]
 
     def describe(self, filters):
         if not filters.get("monthly_max"):
@@ -335,9 +472,9 @@ class Km(Filter):
 
     def read(self, r: Reading) -> None:
         for bound in r.bounds():
-            before = r.norm[max(0, bound.start - 30): bound.start]
-            after = r.norm[bound.end: bound.end + 20]
-            if cues.INCIDENTAL_KM.match(r.norm[bound.start:]):
+            before = r.norm[max(0, bound.start - 30) : bound.start]
+            after = r.norm[bound.end : bound.end + 20]
+            if cues.INCIDENTAL_KM.match(r.norm[bound.start :]):
                 r.take(bound.start, bound.end)  # "manejo 20 km al día" is no filter
                 continue
             if _KM_AFTER.match(after) or _KM_BEFORE.search(before):
@@ -349,8 +486,9 @@ class Km(Filter):
         return index.km <= filters["km_max"] if filters.get("km_max") is not None else None
 
     def relaxations(self, index, filters):
-        return _numeric_relaxation(index, filters, "km_max", index.km, above=True,
-                                   text=lambda v: f"aceptar hasta *{format_km(v)}*")
+        return _numeric_relaxation(
+            index, filters, "km_max", index.km, above=True, text=lambda v: f"aceptar hasta *{format_km(v)}*"
+        )
 
     def describe(self, filters):
         return f"hasta {format_km(filters['km_max'])}" if filters.get("km_max") else None
@@ -390,10 +528,11 @@ class Year(Filter):
         return mask
 
     def relaxations(self, index, filters):
-        return (_numeric_relaxation(index, filters, "year_min", index.year, above=False,
-                                    text=lambda v: f"buscar desde *{v}*")
-                + _numeric_relaxation(index, filters, "year_max", index.year, above=True,
-                                      text=lambda v: f"buscar hasta *{v}*"))
+        return _numeric_relaxation(
+            index, filters, "year_min", index.year, above=False, text=lambda v: f"buscar desde *{v}*"
+        ) + _numeric_relaxation(
+            index, filters, "year_max", index.year, above=True, text=lambda v: f"buscar hasta *{v}*"
+        )
 
     def describe(self, filters):
         low, high = filters.get("year_min"), filters.get("year_max")
@@ -410,8 +549,8 @@ class Price(Filter):
 
     def read(self, r: Reading) -> None:
         for bound in r.bounds():
-            before = r.norm[max(0, bound.start - 30): bound.start]
-            after = r.norm[bound.end: bound.end + 20]
+            before = r.norm[max(0, bound.start - 30) : bound.start]
+            after = r.norm[bound.end : bound.end + 20]
             values = [v for v in (bound.low, bound.high) if v is not None]
             scale = 1
             if not bound.is_money:
@@ -438,10 +577,21 @@ class Price(Filter):
         return mask
 
     def relaxations(self, index, filters):
-        return (_numeric_relaxation(index, filters, "price_max", index.price, above=True,
-                                    text=lambda v: f"subir tu presupuesto a *{format_price(v)}*")
-                + _numeric_relaxation(index, filters, "price_min", index.price, above=False,
-                                      text=lambda v: f"bajar el precio mínimo a *{format_price(v)}*"))
+        return _numeric_relaxation(
+            index,
+            filters,
+            "price_max",
+            index.price,
+            above=True,
+            text=lambda v: f"subir tu presupuesto a *{format_price(v)}*",
+        ) + _numeric_relaxation(
+            index,
+            filters,
+            "price_min",
+            index.price,
+            above=False,
+            text=lambda v: f"bajar el precio mínimo a *{format_price(v)}*",
+        )
 
     def describe(self, filters):
         low, high = filters.get("price_min"), filters.get("price_max")
@@ -523,8 +673,12 @@ class Body(Filter):
 
 
 BODY_NAMES = {**BODY_LABELS, "camioneta": "camioneta (SUV, minivan o pickup)"}
-TRANSMISSION_NAMES = {"automatic": "automática", "manual": "estándar", "cvt": "automática CVT",
-                      "dsg": "automática de doble embrague (DSG)"}
+TRANSMISSION_NAMES = {
+    "automatic": "automática",
+    "manual": "estándar",
+    "cvt": "automática CVT",
+    "dsg": "automática de doble embrague (DSG)",
+}
 # The gearboxes (`catalog_index.gearbox`) that each request accepts.
 _GEARBOXES = {"automatic": {"automatic", "cvt", "dsg"}, "manual": {"manual"}, "cvt": {"cvt"}, "dsg": {"dsg"}}
 
@@ -582,11 +736,25 @@ class Traction(Filter):
 
 
 _SORTS = [
-    ("price_asc", re.compile(r"\b(?:economic[oa]s?|barat(?:o|a|os|as|ito|ita|itos|itas)|accesibles?|lo mas barato|menor precio|no (?:muy|tan) caro)\b")),
-    ("km_asc", re.compile(r"\bpoco(?:s)? (?:kilometraje|km|kms|kilometros)\b|\b(?:bajo|menor|menos) kilometraje\b|\bcasi nuevo\b")),
+    (
+        "price_asc",
+        re.compile(
+            r"\b(?:economic[oa]s?|barat(?:o|a|os|as|ito|ita|itos|itas)|accesibles?|lo mas barato|menor precio|no (?:muy|tan) caro)\b"
+        ),
+    ),
+    (
+        "km_asc",
+        re.compile(
+            r"\bpoco(?:s)? (?:kilometraje|km|kms|kilometros)\b|\b(?:bajo|menor|menos) kilometraje\b|\bcasi nuevo\b"
+        ),
+    ),
     ("year_desc", re.compile(r"\b(?:reciente|recientes|mas nuevos?|ultimo modelo|nuevecito|modelo reciente)\b")),
 ]
-SORT_NAMES = {"price_asc": "los más económicos primero", "km_asc": "menos km primero", "year_desc": "los más nuevos primero"}
+SORT_NAMES = {
+    "price_asc": "los más económicos primero",
+    "km_asc": "menos km primero",
+    "year_desc": "los más nuevos primero",
+}
 
 
 class Sort(Filter):
@@ -612,8 +780,11 @@ class Query(Filter):
     keys = ("query",)
 
     def read(self, r: Reading) -> None:
-        words = [word for word, start, end in word_spans(r.norm)
-                 if not in_spans(start, end, r.spans) and word not in FILLER and not word.isdigit()]
+        words = [
+            word
+            for word, start, end in word_spans(r.norm)
+            if not in_spans(start, end, r.spans) and word not in FILLER and not word.isdigit()
+        ]
         r.parsed.residue = " ".join(words + r.description)
         known = [w for w in words if r.index.knows(w)] + r.description
         if known:
@@ -632,9 +803,19 @@ class Query(Filter):
 
 # Every filter, in the order a message is read and a reply names them.
 FILTERS: List[Filter] = [
-    Names(), Hints(), Monthly(), Km(), Year(), Price(), Body(), Transmission(), Traction(),
-    Feature("bluetooth", cues.BLUETOOTH, "Bluetooth"), Feature("carplay", cues.CARPLAY, "CarPlay"),
-    Sort(), Query(),
+    Names(),
+    Hints(),
+    Monthly(),
+    Km(),
+    Year(),
+    Price(),
+    Body(),
+    Transmission(),
+    Traction(),
+    Feature("bluetooth", cues.BLUETOOTH, "Bluetooth"),
+    Feature("carplay", cues.CARPLAY, "CarPlay"),
+    Sort(),
+    Query(),
 ]
 _CLEAR_KEYS = {word: keys for f in FILTERS for word, keys in f.clears.items()}
 _CLEAR = re.compile(_CLEAR_LEAD + r"(" + "|".join(sorted(_CLEAR_KEYS, key=len, reverse=True)) + r")\b")

@@ -15,8 +15,12 @@ from understanding.names import NameMatch, find_names
 from understanding.text import normalize
 
 # The column a superlative over the list orders by, and whether the smallest comes first.
-_ORDERS = {"price_asc": ("price", False), "price_desc": ("price", True), "year_desc": ("year", True),
-           "km_asc": ("km", False)}
+_ORDERS = {
+    "price_asc": ("price", False),
+    "price_desc": ("price", True),
+    "year_desc": ("year", True),
+    "km_asc": ("km", False),
+}
 
 
 @dataclass
@@ -30,8 +34,12 @@ class Reference:
 
 
 def resolve_cars(
-    text: str, index: CatalogIndex, page: Sequence[str] = (), shown: Sequence[str] = (),
-    focus: Optional[str] = None, wanted: int = 1,
+    text: str,
+    index: CatalogIndex,
+    page: Sequence[str] = (),
+    shown: Sequence[str] = (),
+    focus: Optional[str] = None,
+    wanted: int = 1,
 ) -> Reference:
     """The cars a message refers to: "el segundo", "el Golf GTI", "ese" (the car in focus).
 
@@ -102,7 +110,9 @@ def _best_named(index: CatalogIndex, group: List[NameMatch], tail: str, recent: 
 
     candidates = [c for c in recent if fits(c)]
     if not candidates:
-        rows = np.flatnonzero(matching(index, {"make": list(makes), "model": list(models)} if models else {"make": list(makes)}))
+        rows = np.flatnonzero(
+            matching(index, {"make": list(makes), "model": list(models)} if models else {"make": list(makes)})
+        )
         candidates = [index.cars[i] for i in rows]
         candidates.sort(key=lambda c: (-c.year, c.km))
     if not candidates:

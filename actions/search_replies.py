@@ -4,7 +4,6 @@ answers about a car's features, and two cars side by side."""
 from __future__ import annotations
 
 import re
-
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
@@ -33,7 +32,11 @@ def car_card(car: CarInfo, number: Optional[int] = None, filters: Optional[Dict[
     """A car in a results list, WhatsApp-shaped as in the original; with its monthly
     payment when the search is by monthly payment."""
     head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
-    lines = [f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*", car.version or "", f"💰 {car.price_text} · 🛣️ {format_km(car.km)}"]
+    lines = [
+        f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*",
+        car.version or "",
+        f"💰 {car.price_text} · 🛣️ {format_km(car.km)}",
+    ]
     if filters and filters.get("monthly_max"):
         lines.append(f"💵 *{format_price(monthly_payment_of(car.price, filters))}*/mes")
     if car.body:
@@ -100,19 +103,32 @@ def answer_feature(car: CarInfo, text: str) -> str:
     asked = feature_asked(norm)
     for key in asked:
         if key == "bluetooth":
-            answers.append(f"🎵 ¡Sí! El {name} tiene *Bluetooth*." if car.bluetooth else f"🎵 No, el {name} no tiene Bluetooth.")
+            answers.append(
+                f"🎵 ¡Sí! El {name} tiene *Bluetooth*." if car.bluetooth else f"🎵 No, el {name} no tiene Bluetooth."
+            )
         elif key == "carplay":
-            answers.append(f"📱 ¡Sí! El {name} tiene *Apple CarPlay*." if car.carplay else f"📱 No, el {name} no tiene CarPlay.")
+            answers.append(
+                f"📱 ¡Sí! El {name} tiene *Apple CarPlay*." if car.carplay else f"📱 No, el {name} no tiene CarPlay."
+            )
         elif key == "km":
             answers.append(f"🛣️ El {name} tiene *{format_km(car.km)}* recorridos.")
         elif key == "size" and re.search(r"\bcajuela\b|\bmaletero\b|\bcaja\b|\bbatea\b", norm):
             dims = dimensions(car)
-            answers.append("📦 Su ficha no trae la capacidad de la cajuela" + (
-                f"; el auto mide {', '.join(dims)}." if dims else ".") + " En la cita la puedes ver y medir.")
+            answers.append(
+                "📦 Su ficha no trae la capacidad de la cajuela"
+                + (f"; el auto mide {', '.join(dims)}." if dims else ".")
+                + " En la cita la puedes ver y medir."
+            )
         elif key == "size":
             dims = dimensions(car)
-            kind = f"Es {_article(car.body)} *{BODY_LABELS[car.body]}*" if car.body else "Su ficha no indica el tipo de carrocería"
-            answers.append(f"📏 {kind}" + (f": mide {', '.join(dims)}." if dims else "; no tengo registradas sus medidas."))
+            kind = (
+                f"Es {_article(car.body)} *{BODY_LABELS[car.body]}*"
+                if car.body
+                else "Su ficha no indica el tipo de carrocería"
+            )
+            answers.append(
+                f"📏 {kind}" + (f": mide {', '.join(dims)}." if dims else "; no tengo registradas sus medidas.")
+            )
         elif key == "price":
             answers.append(f"💰 El {name} cuesta *{car.price_text}*.")
         elif key == "year":
@@ -121,18 +137,33 @@ def answer_feature(car: CarInfo, text: str) -> str:
             answers.append(f"⚙️ Es la versión *{car.version}*." if car.version else "⚙️ Su ficha no indica la versión.")
         elif key == "transmission":
             gearbox = transmission(car)
-            answers.append(f"🔧 Su transmisión es *{gearbox}* ({car.version})." if gearbox else "🔧 Su ficha no indica la transmisión; te lo confirmamos en la cita.")
+            answers.append(
+                f"🔧 Su transmisión es *{gearbox}* ({car.version})."
+                if gearbox
+                else "🔧 Su ficha no indica la transmisión; te lo confirmamos en la cita."
+            )
         elif key == "traction":
-            answers.append("🛞 Sí, tiene tracción *4x4 / AWD*." if all_wheel_drive(car) else f"🛞 No, su versión ({car.version}) no indica tracción 4x4 ni AWD.")
+            answers.append(
+                "🛞 Sí, tiene tracción *4x4 / AWD*."
+                if all_wheel_drive(car)
+                else f"🛞 No, su versión ({car.version}) no indica tracción 4x4 ni AWD."
+            )
         elif key == "seats":
-            answers.append("👨‍👩‍👧‍👦 Su versión indica *7 pasajeros* o más (tres filas)." if seats_seven(car) or car.body == "minivan"
-                           else "👨‍👩‍👧 Su ficha no indica tercera fila; lo normal en este modelo son 5 pasajeros.")
+            answers.append(
+                "👨‍👩‍👧‍👦 Su versión indica *7 pasajeros* o más (tres filas)."
+                if seats_seven(car) or car.body == "minivan"
+                else "👨‍👩‍👧 Su ficha no indica tercera fila; lo normal en este modelo son 5 pasajeros."
+            )
         elif key == "body":
-            answers.append(f"📏 Es {_article(car.body)} *{BODY_LABELS[car.body]}*." if car.body else "📏 Su ficha no indica el tipo de carrocería.")
+            answers.append(
+                f"📏 Es {_article(car.body)} *{BODY_LABELS[car.body]}*."
+                if car.body
+                else "📏 Su ficha no indica el tipo de carrocería."
+            )
         elif key == "available":
             answers.append(f"✅ Sí, el {name} sigue disponible.")
     if not answers:
-        return (f"No tengo ese dato en la ficha del {name} 🤔. Esto es lo que sí sé:\n\n{car_details(car)}")
+        return f"No tengo ese dato en la ficha del {name} 🤔. Esto es lo que sí sé:\n\n{car_details(car)}"
     return "\n".join(answers) + "\n\n¿Te gustaría agendar una cita para conocerlo o calcular tu financiamiento?"
 
 

@@ -23,10 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from actions import db, embeddings, knowledge  # noqa: E402
-from actions.fallback import PASSAGE_MIN_SCORE, ActionLLMFallback  # noqa: E402
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from actions import db, embeddings, knowledge  # noqa: E402
+from actions.fallback import PASSAGE_MIN_SCORE, ActionLLMFallback  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 
 HELD_OUT = {
@@ -61,9 +62,16 @@ HELD_OUT = {
     "a que hora cierran": "horario_de_citas",
 }
 OFF_TOPIC = [
-    "cual es la capital de francia", "cuentame un chiste", "quien gano el partido ayer",
-    "asdkjh qwe zxc", "como cocino arroz", "recomiendame una pelicula", "que clima hace hoy",
-    "mi abuela cocina muy rico", "el perro de mi vecino ladra mucho", "lorem ipsum dolor",
+    "cual es la capital de francia",
+    "cuentame un chiste",
+    "quien gano el partido ayer",
+    "asdkjh qwe zxc",
+    "como cocino arroz",
+    "recomiendame una pelicula",
+    "que clima hace hoy",
+    "mi abuela cocina muy rico",
+    "el perro de mi vecino ladra mucho",
+    "lorem ipsum dolor",
 ]
 
 
@@ -73,8 +81,16 @@ def percentile(values, q):
 
 
 def tracker(text):
-    return Tracker("bench", {}, {"text": text, "intent": {"name": "open_question"}},
-                   [{"event": "user", "text": text}], False, None, {}, "action_listen")
+    return Tracker(
+        "bench",
+        {},
+        {"text": text, "intent": {"name": "open_question"}},
+        [{"event": "user", "text": text}],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
 
 def run_fallback(text):
@@ -92,7 +108,9 @@ def main() -> None:
     index = knowledge.get_index()
     index_s = time.perf_counter() - started
     print(f"embedding model load:        {load_s:6.2f} s  ({embeddings.model_name_or_path()})")
-    print(f"index build:                 {index_s:6.2f} s  ({len(index.passages)} passages, {len(index.owner)} vectors)")
+    print(
+        f"index build:                 {index_s:6.2f} s  ({len(index.passages)} passages, {len(index.owner)} vectors)"
+    )
     print(f"process max RSS:             {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:6.0f} MiB")
 
     for question in OFF_TOPIC:  # warm-up
@@ -106,9 +124,12 @@ def main() -> None:
         top3 += slug in [h.passage.slug for h in hits]
         answered += hits[0].passage.slug == slug and hits[0].score >= PASSAGE_MIN_SCORE
     n = len(HELD_OUT)
-    print(f"retrieval latency:           p50 {statistics.median(latencies):5.1f} ms, p95 {percentile(latencies, .95):5.1f} ms")
-    print(f"held-out accuracy ({n} q):    top-1 {top1 / n:.0%}, top-3 {top3 / n:.0%}, "
-          f"answered correctly without LLM (score >= {PASSAGE_MIN_SCORE}) {answered / n:.0%}")
+    p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+    print(f"retrieval latency:           p50 {p50:5.1f} ms, p95 {p95:5.1f} ms")
+    print(
+        f"held-out accuracy ({n} q):    top-1 {top1 / n:.0%}, top-3 {top3 / n:.0%}, "
+        f"answered correctly without LLM (score >= {PASSAGE_MIN_SCORE}) {answered / n:.0%}"
+    )
     kept_out = sum(knowledge.retrieve(q, 1)[0].score < PASSAGE_MIN_SCORE for q in OFF_TOPIC)
     print(f"off-topic kept below threshold: {kept_out}/{len(OFF_TOPIC)}")
 
@@ -126,11 +147,14 @@ def main() -> None:
         print(f"action_llm_fallback, no key: p50 {statistics.median(no_key):6.1f} ms")
 
         fake = FakeOpenAI().start()
-        os.environ.update(OPENAI_API_KEY="bench", OPENAI_BASE_URL=fake.base_url,
-                          LLM_TIMEOUT_SECONDS="1", LLM_COOLDOWN_SECONDS="30")
+        os.environ.update(
+            OPENAI_API_KEY="bench", OPENAI_BASE_URL=fake.base_url, LLM_TIMEOUT_SECONDS="1", LLM_COOLDOWN_SECONDS="30"
+        )
         with_llm = [run_fallback(q) for q in questions]
-        print(f"action_llm_fallback, local fake LLM: p50 {statistics.median(with_llm):6.1f} ms "
-              f"(prompt ~{len(str(fake.requests[-1]['messages']))} chars)")
+        print(
+            f"action_llm_fallback, local fake LLM: p50 {statistics.median(with_llm):6.1f} ms "
+            f"(prompt ~{len(str(fake.requests[-1]['messages']))} chars)"
+        )
         fake.stop()
 
         silent = FakeOpenAI().start()
@@ -138,9 +162,11 @@ def main() -> None:
         os.environ["OPENAI_BASE_URL"] = silent.base_url
         first = run_fallback(questions[0])
         later = [run_fallback(q) for q in questions[1:]]
-        print(f"action_llm_fallback, LLM never answers (timeout 1 s): first {first:6.0f} ms, "
-              f"next ones during cool-down p50 {statistics.median(later):5.1f} ms, "
-              f"requests sent {len(silent.requests)}")
+        print(
+            f"action_llm_fallback, LLM never answers (timeout 1 s): first {first:6.0f} ms, "
+            f"next ones during cool-down p50 {statistics.median(later):5.1f} ms, "
+            f"requests sent {len(silent.requests)}"
+        )
         silent.server.server_close()
 
 

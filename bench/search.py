@@ -31,22 +31,66 @@ sys.path.insert(0, str(ROOT))
 from actions import catalog_index, db, search  # noqa: E402
 from actions.catalog_sync import COLUMNS, sync  # noqa: E402
 
-TRIMS = ["SENSE", "ADVANCE", "EXCLUSIVE", "LT", "PREMIER", "COMFORTLINE", "HIGHLINE", "LIMITED",
-         "SPORT", "TOURING", "GT LINE", "XLE", "EX", "PLUS", "TITANIUM", "ICONIC"]
+TRIMS = [
+    "SENSE",
+    "ADVANCE",
+    "EXCLUSIVE",
+    "LT",
+    "PREMIER",
+    "COMFORTLINE",
+    "HIGHLINE",
+    "LIMITED",
+    "SPORT",
+    "TOURING",
+    "GT LINE",
+    "XLE",
+    "EX",
+    "PLUS",
+    "TITANIUM",
+    "ICONIC",
+]
 GEARS = ["AUTO", "CVT", "MT", "DCT", "TA", "AT", "IVT", "TIPTRONIC"]
 FILTERS = [
-    "busco un {make} {model}", "{make} de menos de {price} mil", "autos entre 150 y {price} mil pesos",
-    "un {model} {year} o más nuevo", "{make} con menos de 50 mil km", "autos con bluetooth y carplay",
-    "una suv de {price} mil", "volswagen golff", "un chevy barato", "sedán automático {year} a 2024",
+    "busco un {make} {model}",
+    "{make} de menos de {price} mil",
+    "autos entre 150 y {price} mil pesos",
+    "un {model} {year} o más nuevo",
+    "{make} con menos de 50 mil km",
+    "autos con bluetooth y carplay",
+    "una suv de {price} mil",
+    "volswagen golff",
+    "un chevy barato",
+    "sedán automático {year} a 2024",
 ]
 # Every free description gets two different words, so none is answered from the cache.
 FREE = [
-    "busco un auto económico familiar {words}", "camioneta grande para 7 {words}", "algo deportivo {words}",
-    "un auto chico para la ciudad {words}", "una pickup 4x4 para trabajo {words}", "algo de lujo {words}",
-    "sedán con cajuela amplia {words}", "una minivan familiar {words}",
+    "busco un auto económico familiar {words}",
+    "camioneta grande para 7 {words}",
+    "algo deportivo {words}",
+    "un auto chico para la ciudad {words}",
+    "una pickup 4x4 para trabajo {words}",
+    "algo de lujo {words}",
+    "sedán con cajuela amplia {words}",
+    "una minivan familiar {words}",
 ]
-WORDS = ["rojo", "seguro", "cómodo", "moderno", "práctico", "elegante", "rendidor", "amplio", "bonito",
-         "confiable", "silencioso", "resistente", "ágil", "divertido", "clásico", "robusto"]
+WORDS = [
+    "rojo",
+    "seguro",
+    "cómodo",
+    "moderno",
+    "práctico",
+    "elegante",
+    "rendidor",
+    "amplio",
+    "bonito",
+    "confiable",
+    "silencioso",
+    "resistente",
+    "ágil",
+    "divertido",
+    "clásico",
+    "robusto",
+]
 
 
 def generate(path: Path, count: int, rng: random.Random) -> List[dict]:
@@ -81,8 +125,9 @@ def messages(index, count: int, rng: random.Random) -> List[tuple]:
         if i % 2:
             out.append(("libre", rng.choice(FREE).format(words=" ".join(rng.sample(WORDS, 2)))))
         else:
-            text = rng.choice(FILTERS).format(make=car.make, model=car.model, year=car.year,
-                                              price=rng.choice([200, 300, 400, 500]))
+            text = rng.choice(FILTERS).format(
+                make=car.make, model=car.model, year=car.year, price=rng.choice([200, 300, 400, 500])
+            )
             out.append(("filtros", text))
     return out
 
@@ -105,10 +150,18 @@ def main() -> None:
     rows = generate(catalog, args.cars, rng)
 
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "actions.catalog_sync", str(catalog)], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(f"full import + index build of {args.cars:,} cars (make catalog, model load included): "
-          f"{time.perf_counter() - start:.1f} s")
+    subprocess.run(
+        [sys.executable, "-m", "actions.catalog_sync", str(catalog)],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    print(
+        f"full import + index build of {args.cars:,} cars (make catalog, model load included): "
+        f"{time.perf_counter() - start:.1f} s"
+    )
 
     catalog_index.encode_query("calentamiento")  # loads the model, as the first search does
     for row in rng.sample(rows, 100):
@@ -117,8 +170,7 @@ def main() -> None:
     write(changed, rows)
     start = time.perf_counter()
     result = sync(changed, url)
-    print(f"incremental re-import, 100 changed cars: {time.perf_counter() - start:.2f} s "
-          f"({result.encoded} re-encoded)")
+    print(f"incremental re-import, 100 changed cars: {time.perf_counter() - start:.2f} s ({result.encoded} re-encoded)")
 
     start = time.perf_counter()
     index = catalog_index.load_index(url)
@@ -130,10 +182,15 @@ def main() -> None:
         started = time.perf_counter()
         search.search_turn(text, search.State(), index)
         timings[kind].append((time.perf_counter() - started) * 1000)
-    for label, values in (("all", timings["filtros"] + timings["libre"]), ("filter requests", timings["filtros"]),
-                          ("free descriptions (uncached)", timings["libre"])):
-        print(f"search turn, {label}: p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms "
-              f"(n={len(values)})")
+    for label, values in (
+        ("all", timings["filtros"] + timings["libre"]),
+        ("filter requests", timings["filtros"]),
+        ("free descriptions (uncached)", timings["libre"]),
+    ):
+        print(
+            f"search turn, {label}: p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms "
+            f"(n={len(values)})"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process (model + index of {len(index):,} cars): {peak:.0f} MiB")
 

@@ -71,8 +71,9 @@ class Connection:
         self.http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         self.on_close = on_close
 
-    def post(self, path: str, body: bytes, content_type: str,
-             headers: Optional[Dict[str, str]] = None) -> Tuple[int, bytes]:
+    def post(
+        self, path: str, body: bytes, content_type: str, headers: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, bytes]:
         """Status and body of a POST; after an error the next request reconnects."""
         try:
             self.http.request("POST", path, body, {"Content-Type": content_type, **(headers or {})})
@@ -116,7 +117,7 @@ def scripts(rounds: int, offset: int) -> List[List[str]]:
     at the same moment."""
     if not offset:
         return [CONVERSATION] * rounds
-    return [CONVERSATION[:offset]] + [CONVERSATION] * (rounds - 1) + [CONVERSATION[:len(CONVERSATION) - offset]]
+    return [CONVERSATION[:offset]] + [CONVERSATION] * (rounds - 1) + [CONVERSATION[: len(CONVERSATION) - offset]]
 
 
 # The REST channel's bearer token: the started servers', or REST_API_TOKEN for --url.
@@ -136,9 +137,15 @@ def rest_sender() -> str:
     return f"bench-{uuid.uuid4().hex[:12]}"
 
 
-def play(servers: LeastConnections, rounds: int, latencies: List[float], errors: List[str],
-         offset: int = 0, turn: Callable[[Connection, str, str], Optional[str]] = rest_turn,
-         new_sender: Callable[[], str] = rest_sender) -> None:
+def play(
+    servers: LeastConnections,
+    rounds: int,
+    latencies: List[float],
+    errors: List[str],
+    offset: int = 0,
+    turn: Callable[[Connection, str, str], Optional[str]] = rest_turn,
+    new_sender: Callable[[], str] = rest_sender,
+) -> None:
     """Play the conversations of `scripts`, each message a `turn`, recording each turn's
     latency. Each conversation is a new customer on a new connection, so with several
     Rasa worker processes (which share one listening socket) or servers the
@@ -158,16 +165,20 @@ def play(servers: LeastConnections, rounds: int, latencies: List[float], errors:
         connection.close()
 
 
-def run(servers: LeastConnections, users: int, rounds: int, player: Callable = play,
-        lockstep: bool = False) -> Tuple[List[float], List[str], float]:
+def run(
+    servers: LeastConnections, users: int, rounds: int, player: Callable = play, lockstep: bool = False
+) -> Tuple[List[float], List[str], float]:
     """`users` threads each playing `rounds` conversations with `player`, each user starting
     at its own point of the conversation (all at the first turn if `lockstep`);
     latencies, errors, seconds."""
     latencies: List[float] = []
     errors: List[str] = []
     threads = [
-        threading.Thread(target=player, args=(servers, rounds, latencies, errors),
-                         kwargs={"offset": 0 if lockstep else user * len(CONVERSATION) // users})
+        threading.Thread(
+            target=player,
+            args=(servers, rounds, latencies, errors),
+            kwargs={"offset": 0 if lockstep else user * len(CONVERSATION) // users},
+        )
         for user in range(users)
     ]
     start = time.perf_counter()
@@ -245,17 +256,27 @@ def stop_servers(started: List[Servers]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="running Rasa server(s), comma-separated, played least-connections "
-                                      "(default: start them)")
+    parser.add_argument(
+        "--url", help="running Rasa server(s), comma-separated, played least-connections (default: start them)"
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes of each Rasa server (SANIC_WORKERS); above 1 with the SQL lock store")
-    parser.add_argument("--servers", type=int, default=1,
-                        help="Rasa servers on one action server, each new conversation to the one with "
-                             "the fewest open connections; above 1 with the SQL lock store")
-    parser.add_argument("--lockstep", action="store_true",
-                        help="all users start the conversation at the same moment, in step")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes of each Rasa server (SANIC_WORKERS); above 1 with the SQL lock store",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="Rasa servers on one action server, each new conversation to the one with "
+        "the fewest open connections; above 1 with the SQL lock store",
+    )
+    parser.add_argument(
+        "--lockstep", action="store_true", help="all users start the conversation at the same moment, in step"
+    )
     args = parser.parse_args(argv)
 
     started = [] if args.url else start_servers(args.workers, args.servers)
@@ -264,13 +285,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     REST_HEADERS["Authorization"] = f"Bearer {token}"
     rasa_pids = [servers.rasa.pid for servers in started]
     try:
-        print(f"Conversation of {len(CONVERSATION)} turns against {', '.join(targets.urls)}"
-              + (f" ({args.servers} Rasa server(s) of {args.workers} process(es))" if started else ""))
+        print(
+            f"Conversation of {len(CONVERSATION)} turns against {', '.join(targets.urls)}"
+            + (f" ({args.servers} Rasa server(s) of {args.workers} process(es))" if started else "")
+        )
         print(f"Machine speed reference: {reference_seconds():.2f} s (10M-iteration Python loop)")
         for url in targets.urls:  # warm-up
             play(LeastConnections([url]), 1, [], [])
-        for label, users, rounds in (("1 user", 1, args.rounds * 4),
-                                     (f"{args.users} concurrent users", args.users, args.rounds)):
+        for label, users, rounds in (
+            ("1 user", 1, args.rounds * 4),
+            (f"{args.users} concurrent users", args.users, args.rounds),
+        ):
             before = started and (sum(map(cpu_seconds, rasa_pids)), cpu_seconds(started[0].actions.pid))
             latencies, errors, elapsed = run(targets, users, rounds, lockstep=args.lockstep)
             report(label, latencies, errors, elapsed)

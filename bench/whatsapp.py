@@ -28,11 +28,17 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from turns import (  # noqa: E402  (bench/ is on sys.path)
+    CONVERSATION,
+    Connection,
+    LeastConnections,
+    play,
+    report,
+    run,
+)
+
 from actions import db  # noqa: E402
 from tests.servers import Servers  # noqa: E402
-from turns import (  # noqa: E402  (bench/ is on sys.path)
-    CONVERSATION, Connection, LeastConnections, play, report, run,
-)
 
 TOKEN = "bench-auth-token"
 PATH = "/webhooks/twilio/webhook"
@@ -40,15 +46,24 @@ PATH = "/webhooks/twilio/webhook"
 
 def form(sender: str, body: str, sid: Optional[str] = None) -> Dict[str, str]:
     sid = sid or "SM" + uuid.uuid4().hex
-    return {"MessageSid": sid, "SmsMessageSid": sid, "From": sender, "To": "whatsapp:+14155238886",
-            "Body": body, "NumMedia": "0", "ProfileName": "Bench", "AccountSid": "AC" + "0" * 32}
+    return {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "From": sender,
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "ProfileName": "Bench",
+        "AccountSid": "AC" + "0" * 32,
+    }
 
 
 def post(connection: Connection, data: Dict[str, str], token: str = TOKEN) -> Tuple[int, bytes]:
     """A webhook signed with `token` as Twilio signs it; status and body."""
     signature = RequestValidator(token).compute_signature(connection.url + PATH, data)
-    return connection.post(PATH, urlencode(data).encode(), "application/x-www-form-urlencoded",
-                           {"X-Twilio-Signature": signature})
+    return connection.post(
+        PATH, urlencode(data).encode(), "application/x-www-form-urlencoded", {"X-Twilio-Signature": signature}
+    )
 
 
 def whatsapp_turn(connection: Connection, sender: str, message: str) -> Optional[str]:
@@ -64,7 +79,9 @@ def whatsapp_turn(connection: Connection, sender: str, message: str) -> Optional
 
 # The conversations of turns.play as new WhatsApp customers, each turn a signed webhook.
 play_whatsapp = functools.partial(
-    play, turn=whatsapp_turn, new_sender=lambda: f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}",
+    play,
+    turn=whatsapp_turn,
+    new_sender=lambda: f"whatsapp:+52155{random.randint(10**7, 10**8 - 1)}",
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
+
 from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
@@ -74,9 +75,7 @@ class MessageLog:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    processed_messages.insert().values(
-                        message_sid=message_sid, sender_id=sender_id, received_at=now
-                    )
+                    processed_messages.insert().values(message_sid=message_sid, sender_id=sender_id, received_at=now)
                 )
                 return connection.execute(recent).scalar_one()
         except IntegrityError:
@@ -85,17 +84,13 @@ class MessageLog:
     def release(self, message_sid: str) -> None:
         """Forget a claimed id whose handling failed, so that a retry is handled."""
         with self.engine.begin() as connection:
-            connection.execute(
-                processed_messages.delete().where(processed_messages.c.message_sid == message_sid)
-            )
+            connection.execute(processed_messages.delete().where(processed_messages.c.message_sid == message_sid))
 
     def purge(self) -> int:
         """Delete the ids older than `keep`; return how many went."""
         cutoff = _now() - self.keep
         with self.engine.begin() as connection:
-            result = connection.execute(
-                processed_messages.delete().where(processed_messages.c.received_at < cutoff)
-            )
+            result = connection.execute(processed_messages.delete().where(processed_messages.c.received_at < cutoff))
         return result.rowcount
 
     def _purge_now_and_then(self) -> None:

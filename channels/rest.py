@@ -105,8 +105,9 @@ class TokenRestInput(InputChannel):
             body = request.json if isinstance(request.json, dict) else {}
             sender, text = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not _SENDER.fullmatch(sender) or looks_like_a_customer(sender):
-                return response.json({"error": "sender must be 1-64 letters, digits or _.@- and not a phone"},
-                                     status=400)
+                return response.json(
+                    {"error": "sender must be 1-64 letters, digits or _.@- and not a phone"}, status=400
+                )
             if not isinstance(text, str):
                 return response.json({"error": "message must be text"}, status=400)
             if not self.limiter.allow(sender):

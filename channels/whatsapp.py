@@ -229,7 +229,9 @@ class WhatsAppInput(InputChannel):
             return [{"body": MEDIA_REPLY, "media": None}]
 
         if len(text) > message_max_chars():
-            logger.info("WhatsApp %s from %s: %d characters, asked for a shorter message", message_sid, masked, len(text))
+            logger.info(
+                "WhatsApp %s from %s: %d characters, asked for a shorter message", message_sid, masked, len(text)
+            )
             return [{"body": LONG_MESSAGE_REPLY, "media": None}]
 
         number = option_number(text)

@@ -17,17 +17,16 @@ WHATSAPP_LIMIT = 1600
 CHOOSE_HINT = "_Responde con el número de tu opción._"
 MEDIA_REPLY = (
     "Por ahora solo puedo leer mensajes de texto 🙏\n"
-    "¿Me escribes lo que necesitas? Por ejemplo: \"busco un sedán de menos de 300 mil\"."
+    '¿Me escribes lo que necesitas? Por ejemplo: "busco un sedán de menos de 300 mil".'
 )
 RATE_LIMIT_REPLY = (
-    "Recibí muchos mensajes seguidos 😅\n"
-    "Dame un minuto y escríbeme de nuevo; con gusto te sigo ayudando."
+    "Recibí muchos mensajes seguidos 😅\nDame un minuto y escríbeme de nuevo; con gusto te sigo ayudando."
 )
 ERROR_REPLY = "Perdón, tuve un problema técnico 😓 ¿Me lo escribes de nuevo en un momento?"
 DEFAULT_MESSAGE_MAX_CHARS = 1000
 LONG_MESSAGE_REPLY = (
     "Tu mensaje es muy largo para mí 😅\n"
-    "¿Me lo escribes más corto? Con una o dos frases me basta, por ejemplo: \"busco una SUV de menos de 400 mil\"."
+    '¿Me lo escribes más corto? Con una o dos frases me basta, por ejemplo: "busco una SUV de menos de 400 mil".'
 )
 
 
@@ -35,6 +34,7 @@ def message_max_chars() -> int:
     """The longest customer message processed (MESSAGE_MAX_CHARS, 1000): longer ones get LONG_MESSAGE_REPLY."""
     raw = os.environ.get("MESSAGE_MAX_CHARS", "").strip()
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MESSAGE_MAX_CHARS
+
 
 _CHOICE = re.compile(r"^#?\s*(\d{1,2})\s*[.)]?$")
 
@@ -110,10 +110,7 @@ def render(messages: Iterable[Dict[str, Any]]) -> List[Dict[str, Optional[str]]]
         image = message.get("image")
         if image:
             bodies = bodies or [""]
-        replies.extend(
-            {"body": body, "media": image if index == 0 else None}
-            for index, body in enumerate(bodies)
-        )
+        replies.extend({"body": body, "media": image if index == 0 else None} for index, body in enumerate(bodies))
     return replies
 
 
@@ -129,6 +126,3 @@ def choice_payload(number: int, buttons: List[Dict[str, Any]]) -> Optional[str]:
         return None
     button = buttons[number - 1]
     return button.get("payload") or button.get("title")
-
-
-

@@ -99,9 +99,7 @@ class SQLLockStore(LockStore):
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove the ticket, and the conversation's expired ones (left by a crashed process)."""
         with self.engine.begin() as connection:
-            connection.execute(
-                tickets.delete().where((tickets.c.number == ticket_number) | _expired(conversation_id))
-            )
+            connection.execute(tickets.delete().where((tickets.c.number == ticket_number) | _expired(conversation_id)))
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove this message's ticket; the others belong to messages still waiting."""

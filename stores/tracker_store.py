@@ -26,11 +26,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from stores.engine import create_engine
 
@@ -100,8 +100,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._forget(sender_id)
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
-        self._remember(sender_id, _Known(tracker, len(rows), rows[-1].id, lent=True,
-                                         size=sum(len(row.data) for row in rows)))
+        self._remember(
+            sender_id, _Known(tracker, len(rows), rows[-1].id, lent=True, size=sum(len(row.data) for row in rows))
+        )
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:

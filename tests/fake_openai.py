@@ -36,18 +36,23 @@ class FakeOpenAI:
                     return self._send(404, {"error": {"message": "not found"}})
                 if fake.status != 200:
                     return self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})
-                self._send(200, {
-                    "id": "chatcmpl-test",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": body.get("model", ""),
-                    "choices": [{
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": fake.reply},
-                    }],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", ""),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": fake.reply},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: Dict) -> None:
                 data = json.dumps(payload).encode()

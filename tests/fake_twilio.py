@@ -54,11 +54,20 @@ class FakeTwilio:
                 message = {key: values[0] for key, values in form.items()}
                 message["sid"] = "SM" + uuid.uuid4().hex
                 fake.messages.append(message)
-                self._answer(201, {
-                    "sid": message["sid"], "account_sid": ACCOUNT_SID, "to": message.get("To"),
-                    "from": message.get("From"), "body": message.get("Body"), "status": "queued",
-                    "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
-                })
+                self._answer(
+                    201,
+                    {
+                        "sid": message["sid"],
+                        "account_sid": ACCOUNT_SID,
+                        "to": message.get("To"),
+                        "from": message.get("From"),
+                        "body": message.get("Body"),
+                        "status": "queued",
+                        "num_segments": "1",
+                        "direction": "outbound-api",
+                        "api_version": "2010-04-01",
+                    },
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -121,9 +121,19 @@ class Servers:
         self.rasa = self._spawn(
             "rasa",
             [
-                str(RASA_BIN), "run", "-m", str(MODEL), "--enable-api", "--auth-token", self.env["API_AUTH_TOKEN"],
-                "--port", str(self.rasa_port),
-                "--endpoints", self.endpoints, "--credentials", "credentials.yml",
+                str(RASA_BIN),
+                "run",
+                "-m",
+                str(MODEL),
+                "--enable-api",
+                "--auth-token",
+                self.env["API_AUTH_TOKEN"],
+                "--port",
+                str(self.rasa_port),
+                "--endpoints",
+                self.endpoints,
+                "--credentials",
+                "credentials.yml",
             ],
         )
         _wait(f"{self.url}/status?token={self.env['API_AUTH_TOKEN']}", self.rasa, self.workdir / "rasa.log")
@@ -152,9 +162,16 @@ class Servers:
     def sharing_actions(self, workdir: Path, env: Optional[Dict[str, str]] = None) -> "Servers":
         """Another Rasa server (not started) on this one's action server and database."""
         shared = {key: self.env[key] for key in ("ACTION_SERVER_TOKEN", "REST_API_TOKEN", "API_AUTH_TOKEN")}
-        return Servers(workdir, self.env["DATABASE_URL"], env={
-            **shared, **(env or {}), "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
-        }, endpoints=self.endpoints)
+        return Servers(
+            workdir,
+            self.env["DATABASE_URL"],
+            env={
+                **shared,
+                **(env or {}),
+                "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
+            },
+            endpoints=self.endpoints,
+        )
 
     def say(self, sender: str, message: str) -> list:
         """Send a message as a customer would; return the bot's messages as [{"text": ...}].
@@ -176,8 +193,16 @@ class Servers:
     def whatsapp(self, sender: str, message: str) -> list:
         """POST a signed Twilio form for an incoming WhatsApp text; the TwiML reply's messages."""
         sid = "SM" + uuid4().hex
-        form = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender,
-                "To": "whatsapp:+14155238886", "Body": message, "NumMedia": "0", "ProfileName": "Cliente"}
+        form = {
+            "MessageSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": "whatsapp:+14155238886",
+            "Body": message,
+            "NumMedia": "0",
+            "ProfileName": "Cliente",
+        }
         url = f"{self.url}/webhooks/twilio/webhook"
         signature = RequestValidator(self.env["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
         response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=60)
@@ -190,8 +215,9 @@ class Servers:
 
     def tracker(self, sender: str) -> dict:
         """The conversation's tracker, through Rasa's HTTP API (with its auth token)."""
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                                params={"token": self.env["API_AUTH_TOKEN"]}, timeout=30)
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.env["API_AUTH_TOKEN"]}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -200,7 +226,10 @@ class Servers:
 
         The timestamp matters: the SQL tracker store replays the latest session, chosen by timestamp.
         """
-        response = requests.post(f"{self.url}/conversations/{sender}/tracker/events",
-                                 params={"token": self.env["API_AUTH_TOKEN"]},
-                                 json={"timestamp": time.time(), **event}, timeout=30)
+        response = requests.post(
+            f"{self.url}/conversations/{sender}/tracker/events",
+            params={"token": self.env["API_AUTH_TOKEN"]},
+            json={"timestamp": time.time(), **event},
+            timeout=30,
+        )
         response.raise_for_status()

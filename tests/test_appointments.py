@@ -13,11 +13,28 @@ from sqlalchemy import select
 
 from actions import db
 from actions.appointment_store import (
-    BOOKED, CANCELLED, MOVED, SlotTaken, book, cancel, check_name, check_slot, clean_name,
-    find_cars, pick, upcoming,
+    BOOKED,
+    CANCELLED,
+    MOVED,
+    SlotTaken,
+    book,
+    cancel,
+    check_name,
+    check_slot,
+    clean_name,
+    find_cars,
+    pick,
+    upcoming,
 )
 from actions.appointment_times import (
-    MONTHS, WEEKDAYS, Settings, changes_date, check_day, check_time, parse_hours, parse_when,
+    MONTHS,
+    WEEKDAYS,
+    Settings,
+    changes_date,
+    check_day,
+    check_time,
+    parse_hours,
+    parse_when,
 )
 from actions.db import Appointment, Car, session_scope
 
@@ -27,11 +44,19 @@ SETTINGS = Settings(tz=MX, hours=parse_hours("lun-vie 09:00-18:00; sab 09:00-14:
 _ids = itertools.count(random.randint(10_000, 90_000) * 100)
 
 
-def new_car(url: str, make: str = "Nissan", model: str = "Versa", year: int = 2021,
-            available: bool = True) -> Car:
+def new_car(url: str, make: str = "Nissan", model: str = "Versa", year: int = 2021, available: bool = True) -> Car:
     """Insert a car with a fresh stockId into the database at `url`."""
-    car = Car(stock_id=str(next(_ids)), make=make, model=model, version="SENSE MT", year=year,
-              price=340000, km=41000, available=available, description="")
+    car = Car(
+        stock_id=str(next(_ids)),
+        make=make,
+        model=model,
+        version="SENSE MT",
+        year=year,
+        price=340000,
+        km=41000,
+        available=available,
+        description="",
+    )
     with session_scope(url) as session:
         session.add(car)
     return car
@@ -174,8 +199,9 @@ def test_double_booking_of_a_car_in_the_same_hour(fresh_url):
         assert check_slot(session, versa.stock_id, eleven.date(), time(12), NOW, SETTINGS) is None
         assert check_slot(session, other.stock_id, eleven.date(), time(11), NOW, SETTINGS) is None
         # moving the visit itself half an hour is no clash with itself
-        assert check_slot(session, versa.stock_id, eleven.date(), time(11, 30), NOW, SETTINGS,
-                          exclude_id=first.id) is None
+        assert (
+            check_slot(session, versa.stock_id, eleven.date(), time(11, 30), NOW, SETTINGS, exclude_id=first.id) is None
+        )
         with pytest.raises(SlotTaken):
             book(session, "whatsapp:+5215500000002", "Ana López", versa.stock_id, eleven)
     with session_scope(fresh_url) as session:
@@ -188,10 +214,10 @@ def test_booking_moving_and_cancelling_are_stored(fresh_url):
     car = new_car(fresh_url)
     sender = "appt-5215500000003"
     with session_scope(fresh_url) as session:
-        first = book(session, sender, "Juan Pérez", car.stock_id,
-                     datetime(2025, 11, 26, 11, 0, tzinfo=MX))
-        moved = book(session, sender, "Juan Pérez", car.stock_id,
-                     datetime(2025, 11, 28, 16, 0, tzinfo=MX), replaces=first.id)
+        first = book(session, sender, "Juan Pérez", car.stock_id, datetime(2025, 11, 26, 11, 0, tzinfo=MX))
+        moved = book(
+            session, sender, "Juan Pérez", car.stock_id, datetime(2025, 11, 28, 16, 0, tzinfo=MX), replaces=first.id
+        )
     with session_scope(fresh_url) as session:
         rows = {a.id: a for a in session.scalars(select(Appointment))}
         assert rows[first.id].status == MOVED
@@ -204,8 +230,14 @@ def test_booking_moving_and_cancelling_are_stored(fresh_url):
         assert cancel(session, moved.id, sender).status == CANCELLED
         assert cancel(session, moved.id, sender) is None
         assert upcoming(session, sender, NOW) == []
-        other = book(session, "someone-else", "Ana López", car.stock_id,
-                     datetime(2025, 11, 27, 12, 0, tzinfo=MX), replaces=first.id)
+        other = book(
+            session,
+            "someone-else",
+            "Ana López",
+            car.stock_id,
+            datetime(2025, 11, 27, 12, 0, tzinfo=MX),
+            replaces=first.id,
+        )
         assert session.get(Appointment, first.id).status == MOVED and other.status == BOOKED
 
 
@@ -258,9 +290,9 @@ def set_car(servers, sender: str, stock_id: str) -> None:
 
 def appointments_of(url: str, sender: str) -> list:
     with session_scope(url) as session:
-        return list(session.scalars(
-            select(Appointment).where(Appointment.sender_id == sender).order_by(Appointment.id)
-        ))
+        return list(
+            session.scalars(select(Appointment).where(Appointment.sender_id == sender).order_by(Appointment.id))
+        )
 
 
 def slots(servers, sender: str) -> dict:
@@ -297,7 +329,7 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
 
 
 def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, database_url):
-    """"quiero ver el sentra" searches; its only match is the car the visit is for, and
+    """ "quiero ver el sentra" searches; its only match is the car the visit is for, and
     "me das cita el <día>" keeps the day, so the form only asks the time and the name."""
     sender = "appt-5215511110009"
     day = visit_day()
@@ -393,8 +425,7 @@ def test_a_car_cannot_be_booked_twice_in_the_same_hour(servers, database_url):
     reply = servers.say_text(second, "a las 11")
     assert "nombre completo" in reply
     servers.say(second, "Rosa Vargas")
-    times = sorted(a.scheduled_at for a in appointments_of(database_url, first)
-                   + appointments_of(database_url, second))
+    times = sorted(a.scheduled_at for a in appointments_of(database_url, first) + appointments_of(database_url, second))
     assert times[1] - times[0] == timedelta(hours=1)
 
 

@@ -111,12 +111,17 @@ def test_an_overlong_field_rejects_only_its_row(tmp_path, database, capsys):
 def test_a_database_error_rolls_the_whole_import_back(tmp_path, database, capsys):
     assert main([str(write(tmp_path, GOOD))]) == 0
     with db.session_scope(database) as session:  # a real failure half-way through the write
-        session.execute(text(
-            "CREATE TRIGGER refuse BEFORE UPDATE ON cars WHEN NEW.stock_id = '1002' "
-            "BEGIN SELECT RAISE(ABORT, 'disco lleno'); END"
-        ))
-    changed = [GOOD[0].replace("325000.0", "300000"), GOOD[1].replace("350000.0", "340000"),
-               "1004,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725,1460,\n"]
+        session.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON cars WHEN NEW.stock_id = '1002' "
+                "BEGIN SELECT RAISE(ABORT, 'disco lleno'); END"
+            )
+        )
+    changed = [
+        GOOD[0].replace("325000.0", "300000"),
+        GOOD[1].replace("350000.0", "340000"),
+        "1004,1000,300000,Kia,Rio,2020,EX,Sí,4385,1725,1460,\n",
+    ]
     assert main([str(write(tmp_path, changed, name="new.csv"))]) == 3
     assert "Error de la base de datos" in capsys.readouterr().err
     stored = cars(database)
@@ -128,7 +133,12 @@ def test_every_reason_of_a_bad_row_is_reported(tmp_path, database, capsys):
     row = "2001,-1,0,Kia,Rio,1900,EX,Tal vez,4385,1725,1460,\n"
     assert main([str(write(tmp_path, GOOD + [row]))]) == 1
     err = capsys.readouterr().err
-    for reason in ("km no puede ser negativo", "price debe ser mayor que 0", "year debe ser un año", "bluetooth debe ser"):
+    for reason in (
+        "km no puede ser negativo",
+        "price debe ser mayor que 0",
+        "year debe ser un año",
+        "bluetooth debe ser",
+    ):
         assert reason in err
 
 
@@ -199,8 +209,17 @@ def test_a_rejected_row_leaves_its_car_as_it_was(tmp_path, database):
     ],
 )
 def test_body_type_comes_from_dimensions_and_version(model, version, dims, body):
-    car = Car(make="X", model=model, version=version, year=2020, price=300000, km=1000,
-              largo=dims[0], ancho=dims[1], altura=dims[2])
+    car = Car(
+        make="X",
+        model=model,
+        version=version,
+        year=2020,
+        price=300000,
+        km=1000,
+        largo=dims[0],
+        ancho=dims[1],
+        altura=dims[2],
+    )
     assert body_type(car) == body
     assert describe(car).startswith(f"X {model} {version} modelo 2020.")
 

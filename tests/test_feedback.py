@@ -7,7 +7,14 @@ from sqlalchemy import select
 
 from actions.db import Rating, session_scope
 from actions.feedback import (
-    ASK, ASK_AGAIN, INVALID, LOW, THANKS, conversation_topics, parse_score, thanks_for,
+    ASK,
+    ASK_AGAIN,
+    INVALID,
+    LOW,
+    THANKS,
+    conversation_topics,
+    parse_score,
+    thanks_for,
 )
 
 SCALE = (
@@ -20,10 +27,23 @@ SCALE = (
 @pytest.mark.parametrize(
     "text, score",
     [
-        ("5", 5), ("cinco", 5), ("Cinco!", 5), ("5 estrellas", 5), ("le doy un 4", 4),
-        ("4/5", 4), ("3 de 5", 3), ("⭐⭐", 2), ("una estrella", 1), ("1", 1),
-        ("7", None), ("10", None), ("0", None), ("4.5", None), ("3 o 4", None),
-        ("no", None), ("excelente", None),
+        ("5", 5),
+        ("cinco", 5),
+        ("Cinco!", 5),
+        ("5 estrellas", 5),
+        ("le doy un 4", 4),
+        ("4/5", 4),
+        ("3 de 5", 3),
+        ("⭐⭐", 2),
+        ("una estrella", 1),
+        ("1", 1),
+        ("7", None),
+        ("10", None),
+        ("0", None),
+        ("4.5", None),
+        ("3 o 4", None),
+        ("no", None),
+        ("excelente", None),
     ],
 )
 def test_scores(text, score):
@@ -76,10 +96,13 @@ def test_no_thanks_asks_for_the_score_and_a_valid_one_is_stored(servers, databas
     assert len(ratings_of(database_url, sender)) == 1
 
 
-@pytest.mark.parametrize("closing, answer, score", [
-    ("eso es todo", "5 estrellas", 5),
-    ("adiós", "4", 4),
-])
+@pytest.mark.parametrize(
+    "closing, answer, score",
+    [
+        ("eso es todo", "5 estrellas", 5),
+        ("adiós", "4", 4),
+    ],
+)
 def test_other_closings_and_answers(servers, database_url, closing, answer, score):
     sender = f"msat-52155222200{score}9"
     servers.say(sender, "Hola")

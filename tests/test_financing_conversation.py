@@ -15,7 +15,9 @@ def versa(database_url) -> str:
     stock_id = "FIN-VERSA-2021"
     with db.session_scope(database_url) as session:
         session.merge(
-            db.Car(stock_id=stock_id, make="Nissan", model="Versa", version="Advance", year=2021, price=340_000, km=45_000)
+            db.Car(
+                stock_id=stock_id, make="Nissan", model="Versa", version="Advance", year=2021, price=340_000, km=45_000
+            )
         )
     return stock_id
 

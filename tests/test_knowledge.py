@@ -98,11 +98,18 @@ def test_retrieval_finds_the_right_passage(question, slug):
     assert hits[0].score >= hits[1].score >= hits[2].score
 
 
-@pytest.mark.parametrize("question", [
-    "asdkjh qwe zxc", "quien gano el partido ayer",
-    # car requests the NLU may miss: no passage answers them (once got trade-in or warranty)
-    "quiero ver el versa", "la quiero ver", "cual es la mas barata", "quiero ver el jetta",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "asdkjh qwe zxc",
+        "quien gano el partido ayer",
+        # car requests the NLU may miss: no passage answers them (once got trade-in or warranty)
+        "quiero ver el versa",
+        "la quiero ver",
+        "cual es la mas barata",
+        "quiero ver el jetta",
+    ],
+)
 def test_unrelated_text_is_not_trusted_as_an_answer(question):
     assert knowledge.retrieve(question, k=1)[0].score < PASSAGE_MIN_SCORE
 

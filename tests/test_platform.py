@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.servers import ROOT, Servers
+from tests.servers import ROOT
 
 
 def test_action_server_answers_health(servers):
@@ -69,8 +69,14 @@ def _stored_events(database_url: str, sender: str) -> list:
 def test_each_event_of_a_conversation_is_stored_once(servers, database_url):
     """The tracker kept in memory between turns (stores/tracker_store.py) saves only what is new."""
     sender = "platform-stored-once"
-    messages = ["Hola", "Busco un auto económico familiar", "muéstrame más opciones",
-                "dame más detalles del segundo", "¿tiene bluetooth?", "muchas gracias"]
+    messages = [
+        "Hola",
+        "Busco un auto económico familiar",
+        "muéstrame más opciones",
+        "dame más detalles del segundo",
+        "¿tiene bluetooth?",
+        "muchas gracias",
+    ]
     replies = [reply["text"] for message in messages for reply in servers.say(sender, message)]
 
     rows = [(type_name, json.loads(data)) for type_name, data in _stored_events(database_url, sender)]
@@ -113,7 +119,12 @@ def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, 
             assert len(handle.read().split()) >= 2  # the worker processes
         sender = "platform-two-workers"
         assert "Kavak" in two.say_text(sender, "Hola")
-        messages = ["Busco un auto económico familiar", "¿cuánto dura la garantía?", "¿eres un robot?", "muchas gracias"]
+        messages = [
+            "Busco un auto económico familiar",
+            "¿cuánto dura la garantía?",
+            "¿eres un robot?",
+            "muchas gracias",
+        ]
         with ThreadPoolExecutor(len(messages)) as pool:
             replies = list(pool.map(lambda message: two.say_text(sender, message), messages))
         assert all(replies)
@@ -134,7 +145,10 @@ def _run_in_rasa_env(script: str, *args: str) -> str:
     """Run a script with the Rasa server's Python (the stores run there); its last printed line."""
     done = subprocess.run(
         [str(ROOT / ".venv" / "rasa" / "bin" / "python"), "-c", script, *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]

@@ -20,12 +20,17 @@ from actions.appointment_store import BOOKED, CANCELLED, MOVED
 from actions.appointment_times import Settings
 from actions.db import Appointment, session_scope
 from actions.reminders import (
-    LogSender, ReminderSettings, TwilioSender, due, send_due, sender_from_env,
+    LogSender,
+    ReminderSettings,
+    TwilioSender,
+    due,
+    send_due,
+    sender_from_env,
     whatsapp_address,
 )
-from understanding.text import mask_phone
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.test_appointments import MX, new_car
+from understanding.text import mask_phone
 
 ROOT = Path(__file__).resolve().parents[1]
 VISIT = datetime(2025, 11, 26, 11, 0, tzinfo=MX)  # Wednesday 11:00 in Mexico City
@@ -46,8 +51,7 @@ def twilio():
 
 
 def settings(day_before: bool = True, hours: float = 2) -> ReminderSettings:
-    env = {"REMINDER_DAY_BEFORE": "true" if day_before else "false",
-           "REMINDER_HOURS_BEFORE": str(hours)}
+    env = {"REMINDER_DAY_BEFORE": "true" if day_before else "false", "REMINDER_HOURS_BEFORE": str(hours)}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -57,12 +61,24 @@ def settings(day_before: bool = True, hours: float = 2) -> ReminderSettings:
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
-def add(url: str, stock_id: str, start: datetime, created: datetime, status: str = BOOKED,
-        sender: str = SENDER, name: str = "Juan Pérez") -> int:
+def add(
+    url: str,
+    stock_id: str,
+    start: datetime,
+    created: datetime,
+    status: str = BOOKED,
+    sender: str = SENDER,
+    name: str = "Juan Pérez",
+) -> int:
     with session_scope(url) as session:
-        appointment = Appointment(sender_id=sender, customer_name=name, stock_id=stock_id,
-                                  scheduled_at=start.astimezone(timezone.utc), status=status,
-                                  created_at=created.astimezone(timezone.utc))
+        appointment = Appointment(
+            sender_id=sender,
+            customer_name=name,
+            stock_id=stock_id,
+            scheduled_at=start.astimezone(timezone.utc),
+            status=status,
+            created_at=created.astimezone(timezone.utc),
+        )
         session.add(appointment)
         session.flush()
         return appointment.id
@@ -73,8 +89,9 @@ def twilio_sender(fake: FakeTwilio) -> TwilioSender:
 
 
 def send(fake, url, now, config=None) -> int:
-    return send_due(twilio_sender(fake), now=now, url=url, settings=config or settings(),
-                    appointment_settings=Settings.from_env())
+    return send_due(
+        twilio_sender(fake), now=now, url=url, settings=config or settings(), appointment_settings=Settings.from_env()
+    )
 
 
 def test_the_day_before_and_two_hours_before(url, twilio):
@@ -157,8 +174,7 @@ def test_without_credentials_reminders_are_logged(url, monkeypatch, caplog):
     assert isinstance(sender, LogSender)
     car = new_car(url)
     add(url, car.stock_id, VISIT, created=VISIT - timedelta(days=3))
-    add(url, car.stock_id, VISIT + timedelta(hours=2), created=VISIT - timedelta(days=3),
-        sender="rest-user-42")
+    add(url, car.stock_id, VISIT + timedelta(hours=2), created=VISIT - timedelta(days=3), sender="rest-user-42")
     with caplog.at_level(logging.INFO, logger="actions.reminders"):
         assert send_due(sender, now=VISIT - timedelta(hours=20), url=url, settings=settings()) == 2
     assert "sin credenciales de Twilio" in caplog.text and "whatsapp:+52*******5678" in caplog.text
@@ -187,11 +203,18 @@ def test_reminders_go_only_to_whatsapp_addresses_and_numbers_are_masked_one_way(
 
 
 def start_process(url: str, twilio: FakeTwilio, log: Path) -> subprocess.Popen:
-    env = {**os.environ, **twilio.env(), "DATABASE_URL": url, "REMINDER_POLL_SECONDS": "0.2",
-           "REMINDER_DAY_BEFORE": "true", "REMINDER_HOURS_BEFORE": "2"}
+    env = {
+        **os.environ,
+        **twilio.env(),
+        "DATABASE_URL": url,
+        "REMINDER_POLL_SECONDS": "0.2",
+        "REMINDER_DAY_BEFORE": "true",
+        "REMINDER_HOURS_BEFORE": "2",
+    }
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "actions.reminders"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "actions.reminders"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def wait_for(condition, timeout: float = 30) -> None:
@@ -210,10 +233,8 @@ def test_reminders_survive_a_restart_of_the_sender(url, twilio, tmp_path):
     car = new_car(url)
     now = datetime.now(timezone.utc)
     yesterday = now - timedelta(days=1)
-    first = add(url, car.stock_id, now + timedelta(minutes=90), yesterday,
-                sender="whatsapp:+5215500000011")
-    add(url, car.stock_id, now + timedelta(minutes=95), yesterday, status=CANCELLED,
-        sender="whatsapp:+5215500000012")
+    first = add(url, car.stock_id, now + timedelta(minutes=90), yesterday, sender="whatsapp:+5215500000011")
+    add(url, car.stock_id, now + timedelta(minutes=95), yesterday, status=CANCELLED, sender="whatsapp:+5215500000012")
     log = tmp_path / "reminders.log"
 
     process = start_process(url, twilio, log)
@@ -222,17 +243,14 @@ def test_reminders_survive_a_restart_of_the_sender(url, twilio, tmp_path):
     assert stop(process) == 0 and "Recordatorios detenidos" in log.read_text()
 
     # while the sender is down, a visit is booked whose reminder is already due
-    second = add(url, car.stock_id, now + timedelta(minutes=100), yesterday,
-                 sender="whatsapp:+5215500000013")
+    second = add(url, car.stock_id, now + timedelta(minutes=100), yesterday, sender="whatsapp:+5215500000013")
     process = start_process(url, twilio, log)
     try:
         wait_for(lambda: len(twilio.messages) == 2)
         clock.sleep(1)  # several more polls: nothing is sent twice
     finally:
         assert stop(process) == 0
-    assert [m["To"] for m in twilio.messages] == [
-        "whatsapp:+5215500000011", "whatsapp:+5215500000013"
-    ]
+    assert [m["To"] for m in twilio.messages] == ["whatsapp:+5215500000011", "whatsapp:+5215500000013"]
     with session_scope(url) as session:
         sent = {a.id: a.reminder_hours_before_sent_at for a in session.scalars(select(Appointment))}
     assert sent[first] and sent[second]

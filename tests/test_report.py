@@ -25,8 +25,12 @@ action_name VARCHAR(255), data TEXT)"""
 
 
 def test_topics_mapping_matches_name_patterns():
-    assert topics_of(["search_cars", "action_show_financing_plan", "book_appointment",
-                      "faq_warranty"]) == ["busqueda", "financiamiento", "cita", "preguntas"]
+    assert topics_of(["search_cars", "action_show_financing_plan", "book_appointment", "faq_warranty"]) == [
+        "busqueda",
+        "financiamiento",
+        "cita",
+        "preguntas",
+    ]
     assert topics_of(["greet", "utter_greet", None]) == []
 
 
@@ -41,14 +45,21 @@ def test_report_figures(tmp_path):
         for sender, score, follow_up in (("a", 5, False), ("b", 4, False), ("c", 1, True), ("d", 5, False)):
             session.add(Rating(sender_id=sender, score=score, topics="", follow_up_requested=follow_up))
         for sender, status in (("a", "booked"), ("b", "cancelled"), ("c", "moved"), ("c", "booked")):
-            session.add(Appointment(sender_id=sender, customer_name="Juan Pérez",
-                                    stock_id=car.stock_id, scheduled_at=now, status=status))
+            session.add(
+                Appointment(
+                    sender_id=sender, customer_name="Juan Pérez", stock_id=car.stock_id, scheduled_at=now, status=status
+                )
+            )
     events = [
-        ("a", "user", "greet", None), ("a", "user", "search_cars", None),
-        ("a", "action", None, "action_search_cars"), ("a", "user", "ask_financing", None),
+        ("a", "user", "greet", None),
+        ("a", "user", "search_cars", None),
+        ("a", "action", None, "action_search_cars"),
+        ("a", "user", "ask_financing", None),
         ("a", "action", None, "action_show_financing_plan"),
-        ("b", "user", "search_cars", None), ("b", "action", None, "action_search_cars"),
-        ("c", "user", "greet", None), ("d", "user", "ask_financing", None),
+        ("b", "user", "search_cars", None),
+        ("b", "action", None, "action_search_cars"),
+        ("c", "user", "greet", None),
+        ("d", "user", "ask_financing", None),
         ("d", "action", None, "action_show_financing_plan"),
         ("bot-only", "action", None, "action_session_start"),
     ]
@@ -56,8 +67,10 @@ def test_report_figures(tmp_path):
         connection.execute(text(EVENTS))
         for sender, kind, intent, action in events:
             connection.execute(
-                text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                     "VALUES (:s, :k, :t, :i, :a, :d)"),
+                text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                    "VALUES (:s, :k, :t, :i, :a, :d)"
+                ),
                 {"s": sender, "k": kind, "t": now.timestamp(), "i": intent, "a": action, "d": json.dumps({})},
             )
 
@@ -71,8 +84,9 @@ def test_report_figures(tmp_path):
     assert build(url, since=now + timedelta(hours=1)).conversations == 0
 
     env = {**os.environ, "DATABASE_URL": url}
-    output = subprocess.run([sys.executable, "-m", "actions.report"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-m", "actions.report"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert "promedio: 3.75 de 5 (4 calificaciones)" in output
     assert "canceladas" in output and "conversaciones" in output and "búsquedas" in output
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from actions import catalog_index, db, embeddings, search, search_filters, search_replies
-from understanding import names as search_names
-from understanding.known_cars import KNOWN_MAKES
-from understanding.cues import is_list_number, list_position
 from actions.catalog_sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
+from understanding import names as search_names
+from understanding.cues import is_list_number, list_position
+from understanding.known_cars import KNOWN_MAKES
 
 SAMPLE = ROOT / "catalog" / "sample_catalog.csv"
 HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
@@ -95,9 +95,17 @@ def test_filters_from_spanish_text(index, text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["qué onda, busco algo económico", "un auto que entra en mi presupuesto", "quiero uno familiar",
-     "cerca del río", "de qué marca son", "algo fuerte para carretera", "necesito la factura",
-     "¿tiene cámara de reversa?", "lo quiero pagar a 3 años"],
+    [
+        "qué onda, busco algo económico",
+        "un auto que entra en mi presupuesto",
+        "quiero uno familiar",
+        "cerca del río",
+        "de qué marca son",
+        "algo fuerte para carretera",
+        "necesito la factura",
+        "¿tiene cámara de reversa?",
+        "lo quiero pagar a 3 años",
+    ],
 )
 def test_everyday_words_are_not_taken_for_makes_or_models(index, text):
     assert search_names.find_names(text, index.vocabulary) == []
@@ -147,7 +155,8 @@ def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(inde
 def test_a_search_names_a_model_that_starts_with_its_make_once():
     assert search_filters.Names().describe({"make": "Mazda", "model": "Mazda 3"}) == "Mazda 3"
     assert search_filters.Names().describe({"make": "Volkswagen", "model": ["Golf", "Jetta"]}) == (
-        "Volkswagen Golf o Volkswagen Jetta")
+        "Volkswagen Golf o Volkswagen Jetta"
+    )
 
 
 def test_a_query_is_encoded_as_the_model_encodes_it():
@@ -281,8 +290,9 @@ def test_the_running_index_reloads_after_a_sync(tmp_path, monkeypatch):
 
 def test_details_of_the_second_and_by_name_put_the_car_in_focus(index):
     results = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
-    state = search.State(filters=results.slots["search_filters"], shown=results.slots["search_shown"],
-                         page=results.slots["search_page"])
+    state = search.State(
+        filters=results.slots["search_filters"], shown=results.slots["search_shown"], page=results.slots["search_page"]
+    )
     second = index.get(state.page[1])
     reply = search.details_turn("dame más detalles del segundo", state, index)
     assert reply.slots["car_in_focus"] == second.stock_id
@@ -300,19 +310,42 @@ def test_a_reference_to_no_available_car_does_not_fall_back_to_the_focus(index):
     assert "car_in_focus" not in reply.slots
 
 
-@pytest.mark.parametrize("text, number", [
-    ("2", True), ("el 2", True), ("#3", True), ("opción 4", True), ("La 2.", True),
-    ("el 2 de diciembre", False), ("el 12", False), ("2019", False), ("el versa 2", False), ("la segunda", False),
-])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("2", True),
+        ("el 2", True),
+        ("#3", True),
+        ("opción 4", True),
+        ("La 2.", True),
+        ("el 2 de diciembre", False),
+        ("el 12", False),
+        ("2019", False),
+        ("el versa 2", False),
+        ("la segunda", False),
+    ],
+)
 def test_a_message_that_is_only_a_list_number(text, number):
     """Only these answer "which car of the list" and not "which day" ("el 2" is not the 2nd)."""
     assert is_list_number(text) is number
 
 
-@pytest.mark.parametrize("text, position", [
-    ("la segunda", 2), ("el 2", 2), ("2", 2), ("#3", 3), ("me interesa la primera", 1), ("la última", 4),
-    ("el quinto", None), ("7", None), ("el versa 2019", None), ("la 1 o la 2", None), ("12", None),
-])
+@pytest.mark.parametrize(
+    "text, position",
+    [
+        ("la segunda", 2),
+        ("el 2", 2),
+        ("2", 2),
+        ("#3", 3),
+        ("me interesa la primera", 1),
+        ("la última", 4),
+        ("el quinto", None),
+        ("7", None),
+        ("el versa 2019", None),
+        ("la 1 o la 2", None),
+        ("12", None),
+    ],
+)
 def test_the_place_in_a_list_of_four_a_message_points_at(text, position):
     assert list_position(text, 4) == position
 

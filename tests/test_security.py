@@ -32,10 +32,16 @@ PATH = "/webhooks/twilio/webhook"
 def attacked(tmp_path_factory, database_url):
     """The servers as deployed: Twilio signed and pinned to one account and URL, REST behind a token."""
     workdir = tmp_path_factory.mktemp("security")
-    running = Servers(workdir, database_url, env={
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT,
-        "REST_RATE_LIMIT": "5", "MESSAGE_MAX_CHARS": "300",
-    })
+    running = Servers(
+        workdir,
+        database_url,
+        env={
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_ACCOUNT_SID": ACCOUNT,
+            "REST_RATE_LIMIT": "5",
+            "MESSAGE_MAX_CHARS": "300",
+        },
+    )
     running.env["TWILIO_WEBHOOK_URL"] = f"{running.url}{PATH}"
     running.start()
     yield running
@@ -47,8 +53,13 @@ def visit(database_url):
     """A WhatsApp customer's booked visit, the data an attacker is after."""
     car = new_car(database_url)
     with session_scope(database_url) as session:
-        appointment = Appointment(sender_id=CUSTOMER, customer_name="Lucía Secreta Ramírez", stock_id=car.stock_id,
-                                  scheduled_at=datetime.now(timezone.utc) + timedelta(days=3), status="booked")
+        appointment = Appointment(
+            sender_id=CUSTOMER,
+            customer_name="Lucía Secreta Ramírez",
+            stock_id=car.stock_id,
+            scheduled_at=datetime.now(timezone.utc) + timedelta(days=3),
+            status="booked",
+        )
         session.add(appointment)
         session.flush()
         return appointment.id
@@ -56,8 +67,12 @@ def visit(database_url):
 
 def rest(servers, sender, message, token=None, **extra):
     headers = {"Authorization": f"Bearer {token}"} if token else servers.rest_headers
-    return requests.post(f"{servers.url}/webhooks/rest/webhook", json={"sender": sender, "message": message, **extra},
-                         headers=headers, timeout=60)
+    return requests.post(
+        f"{servers.url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message, **extra},
+        headers=headers,
+        timeout=60,
+    )
 
 
 # --- REST only where it belongs ------------------------------------------------------------
@@ -65,8 +80,12 @@ def rest(servers, sender, message, token=None, **extra):
 
 def test_rest_needs_the_bearer_token(attacked, visit):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": attacked.env["REST_API_TOKEN"]}):
-        reply = requests.post(f"{attacked.url}/webhooks/rest/webhook", json={"sender": "x", "message": "hola"},
-                              headers=headers, timeout=30)
+        reply = requests.post(
+            f"{attacked.url}/webhooks/rest/webhook",
+            json={"sender": "x", "message": "hola"},
+            headers=headers,
+            timeout=30,
+        )
         assert reply.status_code == 401
 
 
@@ -82,8 +101,13 @@ def test_rest_never_speaks_as_a_whatsapp_customer(attacked, visit, sender):
 
 def test_rest_ignores_the_callers_channel_and_metadata(attacked):
     sender = "sec-metadata"
-    reply = rest(attacked, sender, "hola", input_channel="whatsapp",
-                 metadata={"whatsapp": {"message_sid": "SM" + "0" * 32, "profile_name": "Falso"}})
+    reply = rest(
+        attacked,
+        sender,
+        "hola",
+        input_channel="whatsapp",
+        metadata={"whatsapp": {"message_sid": "SM" + "0" * 32, "profile_name": "Falso"}},
+    )
     assert reply.status_code == 200 and reply.json()
     user = [e for e in attacked.tracker(sender)["events"] if e["event"] == "user"][-1]
     assert user["input_channel"] == "rest" and "whatsapp" not in (user.get("metadata") or {})
@@ -107,8 +131,12 @@ def test_rest_is_closed_without_a_token(attacked, tmp_path):
     closed = attacked.sharing_actions(tmp_path, {"REST_API_TOKEN": ""})
     closed.start_rasa()
     try:
-        reply = requests.post(f"{closed.url}/webhooks/rest/webhook", json={"sender": "x", "message": "hola"},
-                              headers={"Authorization": "Bearer "}, timeout=30)
+        reply = requests.post(
+            f"{closed.url}/webhooks/rest/webhook",
+            json={"sender": "x", "message": "hola"},
+            headers={"Authorization": "Bearer "},
+            timeout=30,
+        )
         assert reply.status_code == 403
     finally:
         closed.stop_rasa()
@@ -123,10 +151,19 @@ def test_rasa_http_api_needs_its_token(attacked):
 
 def action_call(action, sender, slots=None, text="sí"):
     return {
-        "next_action": action, "sender_id": sender, "version": "3.6.21", "domain": {},
-        "tracker": {"sender_id": sender, "slots": slots or {}, "events": [], "paused": False,
-                    "latest_message": {"text": text, "intent": {"name": "affirm", "confidence": 1.0}},
-                    "active_loop": {}, "latest_action_name": "action_listen"},
+        "next_action": action,
+        "sender_id": sender,
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots or {},
+            "events": [],
+            "paused": False,
+            "latest_message": {"text": text, "intent": {"name": "affirm", "confidence": 1.0}},
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
     }
 
 
@@ -149,8 +186,11 @@ def test_the_action_server_refuses_calls_without_rasas_secret(attacked, visit):
 
 def test_with_the_secret_actions_still_act_only_for_the_conversations_own_sender(attacked, visit):
     token = attacked.env["ACTION_SERVER_TOKEN"]
-    reply = call_actions(attacked, action_call("action_cancel_appointment", "sec-intruder",
-                                               {"appointment_to_cancel": float(visit)}), token)
+    reply = call_actions(
+        attacked,
+        action_call("action_cancel_appointment", "sec-intruder", {"appointment_to_cancel": float(visit)}),
+        token,
+    )
     assert reply.status_code == 200
     reply = call_actions(attacked, action_call("action_show_appointments", "sec-intruder"), token)
     assert "Lucía" not in reply.text
@@ -164,12 +204,19 @@ def test_a_forged_booking_outside_opening_hours_is_refused(attacked, database_ur
     day = datetime.now(timezone.utc).date() + timedelta(days=1)
     while day.weekday() != 1:  # a Tuesday
         day += timedelta(days=1)
-    slots = {"car_in_focus": car.stock_id, "appointment_date": day.isoformat(), "appointment_time": "07:00",
-             "customer_name": "Forjado Falso"}
+    slots = {
+        "car_in_focus": car.stock_id,
+        "appointment_date": day.isoformat(),
+        "appointment_time": "07:00",
+        "customer_name": "Forjado Falso",
+    }
     reply = call_actions(attacked, action_call("action_book_appointment", "whatsapp:+5215599990000", slots), token)
     assert reply.status_code == 200 and "atendemos" in reply.text
-    far = {**slots, "appointment_date": (datetime.now(timezone.utc).date() + timedelta(days=200)).isoformat(),
-           "appointment_time": "11:00"}
+    far = {
+        **slots,
+        "appointment_date": (datetime.now(timezone.utc).date() + timedelta(days=200)).isoformat(),
+        "appointment_time": "11:00",
+    }
     call_actions(attacked, action_call("action_book_appointment", "whatsapp:+5215599990000", far), token)
     with session_scope(database_url) as session:
         assert not session.scalars(select(Appointment).where(Appointment.customer_name == "Forjado Falso")).all()
@@ -185,8 +232,12 @@ def test_a_forged_score_outside_1_to_5_is_not_stored(attacked, database_url):
 
 def test_action_errors_are_answered_without_internals(attacked):
     token = attacked.env["ACTION_SERVER_TOKEN"]
-    reply = requests.post(f"{attacked.actions_url}/webhook", data="{not json", timeout=30,
-                          headers={"X-Action-Token": token, "Content-Type": "application/json"})
+    reply = requests.post(
+        f"{attacked.actions_url}/webhook",
+        data="{not json",
+        timeout=30,
+        headers={"X-Action-Token": token, "Content-Type": "application/json"},
+    )
     assert reply.status_code >= 400
     assert "Traceback" not in reply.text and "not json" not in reply.text
     body = {"next_action": "action_show_appointments", "domain": {}, "sender_id": "sec-secreto"}  # no tracker
@@ -210,15 +261,28 @@ def test_the_action_server_caps_bodies_and_listens_on_loopback_only(attacked):
 
 def twilio_form(sender=CUSTOMER, body="hola", sid=None, **extra):
     sid = sid or "SM" + uuid4().hex
-    return {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ACCOUNT, "From": sender,
-            "To": "whatsapp:+14155238886", "Body": body, "NumMedia": "0", "MessageType": "text", **extra}
+    return {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": sender,
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "MessageType": "text",
+        **extra,
+    }
 
 
 def signed_post(servers, form, url=None, headers=None, data=None):
     url = url or f"{servers.url}{PATH}"
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(servers.env["TWILIO_WEBHOOK_URL"], form)
-    return requests.post(url, data=data if data is not None else form,
-                         headers={"X-Twilio-Signature": signature, **(headers or {})}, timeout=60)
+    return requests.post(
+        url,
+        data=data if data is not None else form,
+        headers={"X-Twilio-Signature": signature, **(headers or {})},
+        timeout=60,
+    )
 
 
 def test_a_replayed_message_with_its_fields_run_together_is_refused(attacked):
@@ -244,8 +308,12 @@ def test_the_signed_url_is_pinned_not_taken_from_the_host_header(attacked):
     form = twilio_form()
     forged_url = f"http://evil.example{PATH}"
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(forged_url, form)
-    reply = requests.post(f"{attacked.url}{PATH}", data=form, timeout=30,
-                          headers={"X-Twilio-Signature": signature, "Host": "evil.example"})
+    reply = requests.post(
+        f"{attacked.url}{PATH}",
+        data=form,
+        timeout=30,
+        headers={"X-Twilio-Signature": signature, "Host": "evil.example"},
+    )
     assert reply.status_code == 403
 
 
@@ -253,8 +321,9 @@ def test_big_bodies_are_refused_before_they_are_parsed(attacked):
     form = twilio_form(body="a" * 20_000)
     assert signed_post(attacked, form).status_code == 413
     huge = "Body=" + "a" * 200_000
-    reply = requests.post(f"{attacked.url}{PATH}", data=huge, timeout=30,
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = requests.post(
+        f"{attacked.url}{PATH}", data=huge, timeout=30, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert reply.status_code == 413
 
 
@@ -266,8 +335,12 @@ def test_a_long_whatsapp_message_gets_a_note_not_the_bot(attacked):
 
 
 def test_rasa_reads_at_most_its_body_limit_on_any_route(attacked):
-    reply = requests.post(f"{attacked.url}/webhooks/rest/webhook", data=json.dumps({"x": "y" * 100_000}),
-                          headers={**attacked.rest_headers, "Content-Type": "application/json"}, timeout=30)
+    reply = requests.post(
+        f"{attacked.url}/webhooks/rest/webhook",
+        data=json.dumps({"x": "y" * 100_000}),
+        headers={**attacked.rest_headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert reply.status_code == 413
 
 

@@ -26,8 +26,8 @@ from twilio.request_validator import RequestValidator
 
 from channels.message_log import MessageLog, processed_messages
 from channels.whatsapp_text import MEDIA_REPLY, RATE_LIMIT_REPLY, option_number, split_body
-from understanding.text import mask_phone
 from tests.servers import ROOT, Servers
+from understanding.text import mask_phone
 
 AUTH_TOKEN = "test-auth-token-4f0c2a9d"
 PATH = "/webhooks/twilio/webhook"
@@ -84,8 +84,7 @@ def endpoints(tmp_path_factory) -> str:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     path = tmp_path_factory.mktemp("nlg") / "endpoints.yml"
     path.write_text(
-        (ROOT / "endpoints.yml").read_text()
-        + f"\nnlg:\n  url: http://127.0.0.1:{server.server_address[1]}/nlg\n"
+        (ROOT / "endpoints.yml").read_text() + f"\nnlg:\n  url: http://127.0.0.1:{server.server_address[1]}/nlg\n"
     )
     yield str(path)
     server.shutdown()
@@ -128,8 +127,9 @@ def twilio_form(sender: str, body: str = "", sid: Optional[str] = None, **extra:
     }
 
 
-def post(servers: Servers, form: Dict[str, str], sign_url: Optional[str] = None,
-         token: Optional[str] = AUTH_TOKEN) -> requests.Response:
+def post(
+    servers: Servers, form: Dict[str, str], sign_url: Optional[str] = None, token: Optional[str] = AUTH_TOKEN
+) -> requests.Response:
     """POST a form like Twilio does, signed for `sign_url` (default: the URL posted to)."""
     url = servers.url + PATH
     headers = {}
@@ -179,9 +179,7 @@ def test_signed_message_is_answered_in_its_own_twiml(wa, database_url):
     assert processed_rows(database_url, form["MessageSid"]) == 1
 
 
-@pytest.mark.parametrize(
-    "case", ["missing", "wrong token", "tampered body", "other url"]
-)
+@pytest.mark.parametrize("case", ["missing", "wrong token", "tampered body", "other url"])
 def test_unsigned_or_forged_requests_get_403_and_are_never_processed(wa, database_url, case):
     sender = new_sender()
     form = twilio_form(sender, "Hola")
@@ -247,8 +245,10 @@ def test_buttons_are_numbered_and_a_number_maps_back_to_the_payload(wa):
     lines = menu.split("\n")
     assert lines[0] == "¿Qué prefieres?"
     for number, option in enumerate(OPTIONS, start=1):
-        assert any(option_number(line.split(" ", 1)[0].strip("*")) == number and line.endswith(option["title"])
-                   for line in lines)
+        assert any(
+            option_number(line.split(" ", 1)[0].strip("*")) == number and line.endswith(option["title"])
+            for line in lines
+        )
 
     assert bodies(post(wa, twilio_form(sender, "1"))) == [RESPONSES["utter_help"]]
     picked = user_events(wa, sender)[-1]
@@ -283,10 +283,18 @@ def test_a_template_quick_reply_sends_its_payload(wa):
 @pytest.mark.parametrize(
     "media",
     [
-        {"NumMedia": "1", "MediaContentType0": "image/jpeg", "MessageType": "image",
-         "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0"},
-        {"NumMedia": "1", "MediaContentType0": "audio/ogg", "MessageType": "audio",
-         "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"},
+        {
+            "NumMedia": "1",
+            "MediaContentType0": "image/jpeg",
+            "MessageType": "image",
+            "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0",
+        },
+        {
+            "NumMedia": "1",
+            "MediaContentType0": "audio/ogg",
+            "MessageType": "audio",
+            "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1",
+        },
         {"Latitude": "19.4326", "Longitude": "-99.1332", "MessageType": "location"},
     ],
     ids=["photo", "voice note", "location"],
@@ -299,8 +307,13 @@ def test_media_only_messages_are_asked_for_text_and_not_processed(wa, media):
 
 def test_a_photo_with_a_caption_is_processed_as_text(wa):
     sender = new_sender()
-    form = twilio_form(sender, "Hola", NumMedia="1", MediaContentType0="image/jpeg",
-                       MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM2/Media/ME2")
+    form = twilio_form(
+        sender,
+        "Hola",
+        NumMedia="1",
+        MediaContentType0="image/jpeg",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM2/Media/ME2",
+    )
     assert bodies(post(wa, form)) == [RESPONSES["utter_greet"]]
 
 

@@ -13,13 +13,37 @@ from typing import List, Optional
 from understanding.text import normalize
 
 _NUMBER_WORDS = {
-    "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "quince": 15,
-    "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60,
-    "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100, "ciento": 100,
-    "doscientos": 200, "trescientos": 300, "cuatrocientos": 400,
-    "quinientos": 500, "seiscientos": 600, "setecientos": 700,
-    "ochocientos": 800, "novecientos": 900,
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "quince": 15,
+    "veinte": 20,
+    "treinta": 30,
+    "cuarenta": 40,
+    "cincuenta": 50,
+    "sesenta": 60,
+    "setenta": 70,
+    "ochenta": 80,
+    "noventa": 90,
+    "cien": 100,
+    "ciento": 100,
+    "doscientos": 200,
+    "trescientos": 300,
+    "cuatrocientos": 400,
+    "quinientos": 500,
+    "seiscientos": 600,
+    "setecientos": 700,
+    "ochocientos": 800,
+    "novecientos": 900,
 }
 
 _AMOUNT = re.compile(
@@ -117,8 +141,7 @@ _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:%|por ?ciento)")
 def find_percents(text: str) -> List[Percent]:
     """Every percentage in the text, in order: '20% y tasa de 12.5%' -> 20.0, 12.5."""
     return [
-        Percent(float(m.group(1).replace(",", ".")), m.start(), m.end())
-        for m in _PERCENT.finditer(normalize(text))
+        Percent(float(m.group(1).replace(",", ".")), m.start(), m.end()) for m in _PERCENT.finditer(normalize(text))
     ]
 
 
@@ -142,8 +165,12 @@ _LOWER = re.compile(
     r"por lo menos|al menos|superior a|despues de(?:l)?|posterior a(?:l)?|mas nuevo que(?: el)?)\s*"
     r"(?:el |del |los |la |unos |\$)?$"
 )
-_AROUND = re.compile(r"(?:alrededor de|cerca de|como(?: de)?|unos|aprox(?:imadamente)?(?: de)?|mas o menos(?: de)?|rondando)\s*(?:los |\$)?$")
-_UPPER_AFTER = re.compile(r"^\s*(?:o menos|para abajo|pa abajo|o anterior|o mas viejo|maximo|como maximo|a lo mucho|o antes)\b")
+_AROUND = re.compile(
+    r"(?:alrededor de|cerca de|como(?: de)?|unos|aprox(?:imadamente)?(?: de)?|mas o menos(?: de)?|rondando)\s*(?:los |\$)?$"
+)
+_UPPER_AFTER = re.compile(
+    r"^\s*(?:o menos|para abajo|pa abajo|o anterior|o mas viejo|maximo|como maximo|a lo mucho|o antes)\b"
+)
 _LOWER_AFTER = re.compile(
     r"^\s*(?:o mas nuevo|o mas reciente|o mas(?! o menos)|para arriba|pa arriba|en adelante|hacia adelante|"
     r"o posterior|o superior|minimo|como minimo|o despues)\b"
@@ -210,8 +237,16 @@ def find_bounds(text: str, amounts: Optional[List[Amount]] = None) -> List[Bound
             if _RANGE_START.search(before) or joiner in ("a", "al", "-", "hasta"):
                 low = amount.value * _unit_factor(amount, other)
                 high = other.value * _unit_factor(other, amount)
-                bounds.append(Bound(min(low, high), max(low, high), amount.start, other.end, "range",
-                                    amount.is_money or other.is_money))
+                bounds.append(
+                    Bound(
+                        min(low, high),
+                        max(low, high),
+                        amount.start,
+                        other.end,
+                        "range",
+                        amount.is_money or other.is_money,
+                    )
+                )
                 i += 2
                 continue
         strict = bool(re.search(r"(?:antes|despues|posterior|anterior|mas nuevo que)(?: de| a)?(?:l| el)?\s*$", before))

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -64,7 +63,10 @@ class ContentRouter(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
         execution_context: ExecutionContext,
     ) -> "ContentRouter":
         return cls()

@@ -18,12 +18,33 @@ from understanding.text import normalize
 # --- Pointing at a car of the last list: "el 2", "la segunda", "la última", "ese" -------
 
 ORDINALS = {
-    "primero": 1, "primer": 1, "primera": 1, "1ro": 1, "1o": 1, "1ero": 1, "segundo": 2, "segunda": 2,
-    "2do": 2, "2o": 2, "tercero": 3, "tercer": 3, "tercera": 3, "3ro": 3, "3o": 3, "3ero": 3,
-    "cuarto": 4, "cuarta": 4, "4to": 4, "quinto": 5, "quinta": 5, "5to": 5,
+    "primero": 1,
+    "primer": 1,
+    "primera": 1,
+    "1ro": 1,
+    "1o": 1,
+    "1ero": 1,
+    "segundo": 2,
+    "segunda": 2,
+    "2do": 2,
+    "2o": 2,
+    "tercero": 3,
+    "tercer": 3,
+    "tercera": 3,
+    "3ro": 3,
+    "3o": 3,
+    "3ero": 3,
+    "cuarto": 4,
+    "cuarta": 4,
+    "4to": 4,
+    "quinto": 5,
+    "quinta": 5,
+    "5to": 5,
 }
 _ORDINAL = re.compile(
-    r"(?:^|\b(?:el|la|lo|del|al|de la|opcion|auto|carro|y)\s+)(" + "|".join(sorted(ORDINALS, key=len, reverse=True)) + r")\b"
+    r"(?:^|\b(?:el|la|lo|del|al|de la|opcion|auto|carro|y)\s+)("
+    + "|".join(sorted(ORDINALS, key=len, reverse=True))
+    + r")\b"
     r"(?!\s+(?:fila|vez|carro|auto|coche|ano|mes|dia|semana|pago|mensualidad|lugar|cita|de (?:enero|febrero|marzo|abril|"
     r"mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)))"
 )
@@ -33,9 +54,13 @@ _NUMBERED = re.compile(
     r"(?!\s*(?:mil|k\b|millon|%|anos|meses|mes\b|de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|octubre|noviembre|diciembre)|pm|am|de la|hrs|horas|\.\d|:\d))"
 )
-_LAST = re.compile(r"\b(?:el|la|del)\s+ultim[oa]\b|\bultim[oa]\s+(?:de la lista|que me (?:mandaste|mostraste|ensenaste))")
+_LAST = re.compile(
+    r"\b(?:el|la|del)\s+ultim[oa]\b|\bultim[oa]\s+(?:de la lista|que me (?:mandaste|mostraste|ensenaste))"
+)
 _NUMBER_ONLY = re.compile(r"#?\s*[1-9](?:\s*\ufe0f?\u20e3)?")
-THIS_ONE = re.compile(r"\b(?:ese|este|esa|esta|dicho|mismo|misma)\b(?!\s+(?:dia|mes|ano|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin))")
+THIS_ONE = re.compile(
+    r"\b(?:ese|este|esa|esta|dicho|mismo|misma)\b(?!\s+(?:dia|mes|ano|sabado|lunes|martes|miercoles|jueves|viernes|domingo|fin))"
+)
 # A demonstrative that points at the car being talked about ("ese me interesa", "quiero esa
 # camioneta", "y este?"); "está bien", "ese día" and "este chat" do not.
 _DEMONSTRATIVE = re.compile(
@@ -50,7 +75,10 @@ SUPERLATIVES = [
     ("price_asc", re.compile(r"\bmas (?:barat[oa]|economic[oa]|accesible)\b.{0,12}" + _OF_THOSE)),
     ("price_desc", re.compile(r"\bmas car[oa]\b.{0,12}" + _OF_THOSE)),
     ("year_desc", re.compile(r"\bmas (?:nuev[oa]|recientes?)\b.{0,12}" + _OF_THOSE)),
-    ("km_asc", re.compile(r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b.{0,12}" + _OF_THOSE)),
+    (
+        "km_asc",
+        re.compile(r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b.{0,12}" + _OF_THOSE),
+    ),
 ]
 
 
@@ -59,8 +87,11 @@ def list_pointers(norm: str, length: int, skip: Sequence[Tuple[int, int]] = ()) 
     "el 2", "la última"), and which place; numbers inside the spans in `skip` (a car's
     name: "Mazda 3") are not places."""
     found = [(m.start(1), ORDINALS[m.group(1)]) for m in _ORDINAL.finditer(norm)]
-    found += [(m.start(), _NUMBER_WORDS.get(m.group(1)) or int(m.group(1))) for m in _NUMBERED.finditer(norm)
-              if not any(m.start(1) < b and m.end(1) > a for a, b in skip)]
+    found += [
+        (m.start(), _NUMBER_WORDS.get(m.group(1)) or int(m.group(1)))
+        for m in _NUMBERED.finditer(norm)
+        if not any(m.start(1) < b and m.end(1) > a for a, b in skip)
+    ]
     found += [(m.start(), length) for m in _LAST.finditer(norm)]
     bare = normalize(norm).strip(" .!?¿¡")
     if not found and _NUMBER_ONLY.fullmatch(bare):
@@ -100,31 +131,61 @@ FEATURE_QUESTIONS = [
     ("bluetooth", BLUETOOTH),
     ("carplay", CARPLAY),
     ("km", re.compile(r"\bkilometr|\bkm\b|\bkms\b|\brecorrido\b|\bmillaje\b|\bkilos\b")),
-    ("size", re.compile(r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b"
-                        r"|\bgrande\b|\bchico\b|\bespacio\b|\bcabe|\bcajuela\b|\bmaletero\b|\bcaja larga\b|\bbatea\b")),
-    ("price", re.compile(r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b|\bcuanto sale\b|\bcuanto cuesta\b")),
+    (
+        "size",
+        re.compile(
+            r"\btamano\b|\bmide\b|\bmedidas?\b|\bdimensiones\b|\blargo\b|\bancho\b|\balto\b|\baltura\b"
+            r"|\bgrande\b|\bchico\b|\bespacio\b|\bcabe|\bcajuela\b|\bmaletero\b|\bcaja larga\b|\bbatea\b"
+        ),
+    ),
+    (
+        "price",
+        re.compile(
+            r"\bprecio\b|\bcuesta\b|\bvale\b|\bcosto\b|\bcuanto es\b|\bsale en\b|\bcuanto sale\b|\bcuanto cuesta\b"
+        ),
+    ),
     ("year", re.compile(r"\bano\b|\bque modelo\b|\bes modelo\b|\bantiguedad\b|\bviejo\b")),
     ("version", re.compile(r"\bversion\b|\bmotor\b|\bcilindr|\blitros\b|\bequipamiento\b|\bturbo\b|\baspirado\b")),
-    ("fuel", re.compile(r"\bconsum\w*|\brinde\b|\brendimiento\b|\bgasolina\b|\bgasta\b|\bkm por litro\b|\bdiesel\b|\bhibrido\b")),
-    ("transmission", re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b|\bdsg\b")),
+    (
+        "fuel",
+        re.compile(
+            r"\bconsum\w*|\brinde\b|\brendimiento\b|\bgasolina\b|\bgasta\b|\bkm por litro\b|\bdiesel\b|\bhibrido\b"
+        ),
+    ),
+    (
+        "transmission",
+        re.compile(r"\bautomatic|\bmanual\b|\bestandar\b|\btransmision\b|\bcaja de cambios\b|\bcvt\b|\bdsg\b"),
+    ),
     ("traction", re.compile(r"\b4x4\b|\bawd\b|\btraccion\b|\btodo terreno\b|\b4wd\b")),
     ("seats", re.compile(r"\bpasajeros\b|\basientos\b|\bplazas\b|\bcuantas personas\b|\bfilas\b|\bfamilia\b")),
-    ("body", re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b")),
-    ("available", re.compile(r"\bdisponible\b|\bsigue (?:a la venta|en venta)\b|\b(?:todavia|aun) (?:lo|la) (?:tienen|tienes|venden)\b"
-                             r"|\bvendido\b|\bya se vendio\b|\bapartad")),
+    (
+        "body",
+        re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b"),
+    ),
+    (
+        "available",
+        re.compile(
+            r"\bdisponible\b|\bsigue (?:a la venta|en venta)\b|\b(?:todavia|aun) (?:lo|la) (?:tienen|tienes|venden)\b"
+            r"|\bvendido\b|\bya se vendio\b|\bapartad"
+        ),
+    ),
 ]
 # A question about one car ("¿tiene carplay?", "¿cuántos km tiene?", "¿es automático?"),
 # not a request for cars with it ("autos con carplay", "busco uno automático").
-_STILL_THERE = re.compile(r"\b(?:todavia|aun) (?:lo |la )?(?:tienen|tienes|venden)(?: (?:el|la))?\b(?!.*\b(?:autos|carros|opciones)\b)|\bya se vendio\b|\bsigue disponible\b|\bsigue a la venta\b")
+_STILL_THERE = re.compile(
+    r"\b(?:todavia|aun) (?:lo |la )?(?:tienen|tienes|venden)(?: (?:el|la))?\b(?!.*\b(?:autos|carros|opciones)\b)|\bya se vendio\b|\bsigue disponible\b|\bsigue a la venta\b"
+)
 _IS = re.compile(r"\b(?:es|esta|son)\b")
 _ABOUT_ONE_CAR = re.compile(
     r"\b(?:tiene|trae|tendra|cuenta con|viene con|mide|pesa|cuantos km|cuantos kilometros|cuanto mide|cuanto cuesta|"
     r"cuanto sale|cuanto vale|cuanto consume|cuanto rinde|de que ano|que tan|que tipo|sigue|cabe|caben|se ve|como (?:es|esta|anda))\b"
 )
 # Questions about cars in general, not about the one being discussed ("cada cuánto se cambian las llantas").
-GENERAL = re.compile(r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|"
-                     r"envio|envios|envian|a domicilio|traslado|flete|comision|comisiones|"
-                     r"verificacion|llantas|balatas|aceite|afinacion|refacciones|cambiar las|cambiar el)\b")
+GENERAL = re.compile(
+    r"\b(?:cada cuanto|servicio|mantenimiento|tramite|costo de|normalmente|en general|seguro|placas|tenencia|"
+    r"envio|envios|envian|a domicilio|traslado|flete|comision|comisiones|"
+    r"verificacion|llantas|balatas|aceite|afinacion|refacciones|cambiar las|cambiar el)\b"
+)
 _ASKS_FOR_CARS = re.compile(
     r"\b(?:busco|buscando|quiero|quisiera|necesito|ocupo|muestrame|ensename|ensenar|mostrar|manda|mandame|"
     r"pasame|tienen|tendran|hay|habra|venden|opciones|alguno|alguna|autos|carros|coches|camionetas|que me alcanza)\b"
@@ -147,10 +208,16 @@ def asks_about_one_car(norm: str) -> bool:
 # --- Kinds of car ------------------------------------------------------------------------
 
 BODY_WORDS = [
-    ("pickup", re.compile(r"\bpick ?-?ups?\b|\btrocas?\b|\btroquitas?\b|\bcamionetas? de carga\b|\bcon caja\b|\bde batea\b")),
+    (
+        "pickup",
+        re.compile(r"\bpick ?-?ups?\b|\btrocas?\b|\btroquitas?\b|\bcamionetas? de carga\b|\bcon caja\b|\bde batea\b"),
+    ),
     ("minivan", re.compile(r"\bmini ?vans?\b|\bvans\b|\b(?:una|la|las|unas|de|en) van\b|\bmonovolumen\b")),
     ("suv", re.compile(r"\bsuvs?\b|\bcrossovers?\b|\bcamionetitas?\b")),
-    ("coupe", re.compile(r"\bcoupes?\b|\bcupes?\b|\bconvertibles?\b|\bdescapotables?\b|\bdeportivos? de dos puertas\b")),
+    (
+        "coupe",
+        re.compile(r"\bcoupes?\b|\bcupes?\b|\bconvertibles?\b|\bdescapotables?\b|\bdeportivos? de dos puertas\b"),
+    ),
     ("hatchback", re.compile(r"\bhatch ?backs?\b|\bhatch\b|\bhb\b|\bhatchs\b")),
     ("sedan", re.compile(r"\bsedan(?:es|cito)?s?\b")),
     ("camioneta", re.compile(r"\bcamionet(?:a|as|ota|otas)\b")),
@@ -162,7 +229,9 @@ TRANSMISSION_WORDS = [
     ("manual", re.compile(r"\b(?:estandar|standard|standar|manual(?:es)?|de velocidades|std|de palanca)\b")),
     ("automatic", re.compile(r"\b(?:automatic[oa]s?|automatik[oa]s?|automatica|aut|tiptronic)\b")),
 ]
-TRACTION = re.compile(r"\b(?:4x4|4 x 4|4wd|awd|traccion (?:integral|total|4x4|en las cuatro)|todo terreno|doble traccion|4motion|quattro|xdrive|4matic)\b")
+TRACTION = re.compile(
+    r"\b(?:4x4|4 x 4|4wd|awd|traccion (?:integral|total|4x4|en las cuatro)|todo terreno|doble traccion|4motion|quattro|xdrive|4matic)\b"
+)
 
 
 # --- What the customer wants to do ---------------------------------------------------------
@@ -173,8 +242,12 @@ FINANCING = re.compile(
     r"abonos?|a pagos|en pagos|amortiza\w*|letras?|pagarlo|pagarla)\b"
 )
 # A monthly budget to search by: "puedo pagar 6 mil al mes", "que la mensualidad no pase de 8 mil".
-MONTHLY_AFTER = re.compile(r"^\s*(?:pesos\s+)?(?:al mes|mensuales|mensual|por mes|cada mes|de mensualidad|mensualmente|x mes)\b")
-MONTHLY_BEFORE = re.compile(r"(?:mensualidad(?:es)?|pagos? mensuales?|pago al mes|abonos?)\s*(?:de|que no pase de|no mayor a|maxima de|hasta|menor a|de maximo|maximo|de hasta|de unos|como de|que no pasen? de|no mas de)?\s*(?:\$\s*)?$")
+MONTHLY_AFTER = re.compile(
+    r"^\s*(?:pesos\s+)?(?:al mes|mensuales|mensual|por mes|cada mes|de mensualidad|mensualmente|x mes)\b"
+)
+MONTHLY_BEFORE = re.compile(
+    r"(?:mensualidad(?:es)?|pagos? mensuales?|pago al mes|abonos?)\s*(?:de|que no pase de|no mayor a|maxima de|hasta|menor a|de maximo|maximo|de hasta|de unos|como de|que no pasen? de|no mas de)?\s*(?:\$\s*)?$"
+)
 BOOKING = re.compile(
     r"\b(?:cita|agend\w*|apart\w*|visit\w*|ir a ver\w*|pasar a ver\w*|verlo en persona|verla en persona|"
     r"conocerl[oa]|prueba de manejo|manejarl[oa]|probarl[oa]|test drive|ir a la sucursal|ir a su sucursal|"
@@ -194,8 +267,10 @@ DAY_OR_TIME = re.compile(
     r"|\b\d{1,2}\s+de\s+(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\b|"
     + TIME_OF_DAY.pattern
 )
-COMPARE = re.compile(r"\b(?:compar(?:a|ar|alos|alas|ame|amelos|en|es|emos|acion|ativa|ando|aras)|vs|versus|cual es mas|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|"
-                     r"que diferencia hay|cual me llevo|cual tiene mas|cual (?:es|esta) mas|cual gasta menos|cual rinde mas|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b")
+COMPARE = re.compile(
+    r"\b(?:compar(?:a|ar|alos|alas|ame|amelos|en|es|emos|acion|ativa|ando|aras)|vs|versus|cual es mas|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|"
+    r"que diferencia hay|cual me llevo|cual tiene mas|cual (?:es|esta) mas|cual gasta menos|cual rinde mas|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b"
+)
 HANDOFF = re.compile(
     r"\b(?:hablar|platicar|comunicarme|comunicar|contactar|hablarle|chatear|atender|atienda|atiende|marque|marcar|llame|llamar|llamen|contacte|contacten)\b"
     r".{0,30}\b(?:asesor\w*|agente|alguien|persona|humano|ejecutiv\w*|vendedor\w*|representante|gente|operador\w*|encargad\w*|gerente)\b"
@@ -209,7 +284,9 @@ ADVICE = re.compile(
     r"que es mas|me sale mejor)\b"
 )
 # Words of a visit, weaker than BOOKING: enough to keep a booking intent the classifier gave.
-VISIT = re.compile(r"\b(?:ir|ver|verl[oa]s?|visit\w*|agencia|sucursal|cita|agend\w*|pasar|probar\w*|manejar\w*|conocerl[oa]|checarl[oa])\b")
+VISIT = re.compile(
+    r"\b(?:ir|ver|verl[oa]s?|visit\w*|agencia|sucursal|cita|agend\w*|pasar|probar\w*|manejar\w*|conocerl[oa]|checarl[oa])\b"
+)
 # Asking for a car's full information ("pásame la info completa de la Sportage").
 DETAILS = re.compile(r"\b(?:info|informacion|ficha|detalles?|datos|caracteristicas|especificaciones|mas sobre)\b")
 # Financing values answering the financing form ("a 72", "si doy 35%", "con 80 mil de enganche").
@@ -219,7 +296,9 @@ FINANCING_VALUE = re.compile(
     r"|\b(?:enganche de|de enganche|tasa de|tasa del|para dar|de entrada|sin enganche|(?:pa|para) (?:la )?entrada|pal enganche|para el enganche)\b"
 )
 # A score of the survey ("4 estrellas", "⭐⭐⭐⭐", "un 5 de 5").
-SCORE = re.compile(r"[⭐★]|\b(?:te|le) (?:doy|pongo) (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))|\b(?:[1-5]|una?|dos|tres|cuatro|cinco)\s+estrellas?\b|\b[1-5]\s*(?:/|de)\s*5\b|\bcalifico con\b|\ble doy (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))")
+SCORE = re.compile(
+    r"[⭐★]|\b(?:te|le) (?:doy|pongo) (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))|\b(?:[1-5]|una?|dos|tres|cuatro|cinco)\s+estrellas?\b|\b[1-5]\s*(?:/|de)\s*5\b|\bcalifico con\b|\ble doy (?:un|una)?\s*(?:[1-5]|uno|dos|tres|cuatro|cinco)\b(?!\s*(?:mil|k\b|%|pesos|millon))"
+)
 # A person's name answering "¿cuál es tu nombre completo?".
 NAME_CUE = re.compile(r"^(?:me llamo|mi nombre es|soy|a nombre de)\s+[a-z]")
 RESET = re.compile(
@@ -228,7 +307,9 @@ RESET = re.compile(
     r"reinicia\w*|busquemos otra cosa|buscar otra cosa)\b"
 )
 # Incidental numbers of an advice question ("manejo 20 km al día"): no catalog constraint.
-INCIDENTAL_KM = re.compile(r"\d+\s*(?:km|kms|kilometros)\s+(?:al dia|diarios|por dia|a la semana|por semana|al mes|de ida|de casa)")
+INCIDENTAL_KM = re.compile(
+    r"\d+\s*(?:km|kms|kilometros)\s+(?:al dia|diarios|por dia|a la semana|por semana|al mes|de ida|de casa)"
+)
 
 
 # Attempts to override the rules, see the prompt or dictate a price: refused, never sent to a model.

@@ -24,9 +24,35 @@ from understanding.text import COMMON_WORDS, normalize, squash, word_spans
 # Models that are also everyday Spanish words: only taken when the make is named
 # too or the word is capitalised mid-sentence ("compara el Versa con el Rio").
 AMBIGUOUS_MODELS = {
-    "rio", "uno", "avanza", "escape", "toledo", "durango", "leon", "mini", "city", "fit", "up", "ka",
-    "lobo", "one", "polo", "fiesta", "clase", "serie", "a", "s", "x", "q", "tornado", "bronco", "edge",
-    "seal", "song", "supra", "neon",
+    "rio",
+    "uno",
+    "avanza",
+    "escape",
+    "toledo",
+    "durango",
+    "leon",
+    "mini",
+    "city",
+    "fit",
+    "up",
+    "ka",
+    "lobo",
+    "one",
+    "polo",
+    "fiesta",
+    "clase",
+    "serie",
+    "a",
+    "s",
+    "x",
+    "q",
+    "tornado",
+    "bronco",
+    "edge",
+    "seal",
+    "song",
+    "supra",
+    "neon",
 }
 STOPWORDS = COMMON_WORDS
 
@@ -64,7 +90,10 @@ def vocabulary(catalog_names: Tuple[Tuple[str, str], ...] = ()) -> Vocabulary:
         known = models.get(squash(model))
         models.setdefault(alias, known or [(catalog_makes.get(squash(make), make), model)])
     return Vocabulary(
-        makes, models, _by_initial(makes), _by_initial(k for k in models if not k.isdigit()),
+        makes,
+        models,
+        _by_initial(makes),
+        _by_initial(k for k in models if not k.isdigit()),
         frozenset(catalog_names),
     )
 
@@ -119,14 +148,20 @@ def find_names(text: str, vocab: Vocabulary, known: Iterable[str] = ()) -> List[
             key = squash(" ".join(w for w, _, _ in words[i : i + n]))
             plural = key[:-1] if key.endswith("s") and len(key) > 3 else None
             parts = [w for w, _, _ in words[i : i + n]]
-            if n > 1 and any(p in STOPWORDS for p in parts) and not any(
-                len(normalize(model).split()) >= n for _, model in vocab.models.get(key, [])
+            if (
+                n > 1
+                and any(p in STOPWORDS for p in parts)
+                and not any(len(normalize(model).split()) >= n for _, model in vocab.models.get(key, []))
             ):
                 continue  # "a 3 años" is not an Audi A3; "Clase A" is a Mercedes
             if key in vocab.models and not (n == 1 and key in vocab.makes):
                 make, model = model_pick(key)
-                if (n == 1 and (key.isdigit() or key in AMBIGUOUS_MODELS) and key not in known
-                        and not _confirmed(text, words, i, vocab, make)):
+                if (
+                    n == 1
+                    and (key.isdigit() or key in AMBIGUOUS_MODELS)
+                    and key not in known
+                    and not _confirmed(text, words, i, vocab, make)
+                ):
                     continue
                 take(i, n, make, model, True)
             elif key in vocab.makes and (n > 1 or key not in AMBIGUOUS_MODELS or _capitalised(text, key)):

@@ -34,8 +34,17 @@ from understanding.text import COMMON_WORDS, normalize
 # Intents a car's name or a list number does not contradict: the car is what they
 # are about ("¿el Jetta tiene garantía?", "cancela mi cita del Versa").
 KEEP_WITH_CAR = {
-    "search_cars", "more_results", "car_details", "compare_cars", "reset_filters", "cancel_appointment",
-    "ask_appointment", "reschedule_appointment", "prompt_injection", "goodbye", "human_handoff",
+    "search_cars",
+    "more_results",
+    "car_details",
+    "compare_cars",
+    "reset_filters",
+    "cancel_appointment",
+    "ask_appointment",
+    "reschedule_appointment",
+    "prompt_injection",
+    "goodbye",
+    "human_handoff",
 }
 FINANCING_INTENTS = {"ask_financing", "inform_financing", "ask_amortization_table"}
 BOOKING_INTENTS = {"book_appointment", "inform_appointment", "reschedule_appointment"}
@@ -48,7 +57,9 @@ VALUE_INTENTS = {"give_rating", "inform_appointment", "inform_financing"}
 
 _MONEY_CONTEXT = re.compile(r"\b(?:enganche|inicial|entrada|anticipo|tasa|interes)\b")
 _YEAR = re.compile(r"\b(?:19[9]\d|20[0-3]\d)\b")
-_KM_LIMIT = re.compile(r"\b(?:menos de|maximo|hasta|no mas de|poco|pocos|bajo)\b.{0,20}\b(?:km|kms|kilometros|kilometraje)\b|\d\s*(?:mil\s*)?(?:km|kms)\b")
+_KM_LIMIT = re.compile(
+    r"\b(?:menos de|maximo|hasta|no mas de|poco|pocos|bajo)\b.{0,20}\b(?:km|kms|kilometros|kilometraje)\b|\d\s*(?:mil\s*)?(?:km|kms)\b"
+)
 _SORTS = re.compile(
     r"\b(?:economic[oa]s?|barat(?:o|a|os|as|ito|ita|itos|itas)|accesibles?|mas nuevos?|reciente|recientes|"
     r"ultimo modelo|poco kilometraje|pocos? (?:km|kms|kilometros))\b"
@@ -62,13 +73,21 @@ _DESCRIPTION = re.compile(
 # A bare number answering a form keeps its intent (a score, an hour, an amount);
 # outside the survey a score picks that car of the list (data/rules/search.yml).
 _BARE_NUMBER = re.compile(r"[#\s]*\d+[.!\s]*")
-_ASKS_FOR_SOMEONE = re.compile(r"\b(?:quiero|quisiera|necesito|ocupo|puedo|podria|pasame|pasenme|comunicame|me (?:pasas|comunicas|pones))\b")
-_ASKS_FOR_CARS = re.compile(r"\b(?:busco|buscando|muestrame|ensename|tienen|hay|venden|opciones|autos|carros|coches|camionetas)\b")
-_NOT_THIS = re.compile(r"\b(?:ese|esa|este|esos|esas|eso)\s+no\b|^no\b(?!.*\b(?:mejor|prefiero|quiero|dame|el otro|la otra)\b)")
+_ASKS_FOR_SOMEONE = re.compile(
+    r"\b(?:quiero|quisiera|necesito|ocupo|puedo|podria|pasame|pasenme|comunicame|me (?:pasas|comunicas|pones))\b"
+)
+_ASKS_FOR_CARS = re.compile(
+    r"\b(?:busco|buscando|muestrame|ensename|tienen|hay|venden|opciones|autos|carros|coches|camionetas)\b"
+)
+_NOT_THIS = re.compile(
+    r"\b(?:ese|esa|este|esos|esas|eso)\s+no\b|^no\b(?!.*\b(?:mejor|prefiero|quiero|dame|el otro|la otra)\b)"
+)
 _YES = re.compile(r"^(?:si|sii+|va|sale|ok|okey|claro|simon|orale|andale|dale)\b")
 # What may come with a day or a time that still answers "¿qué día?" ("pues el domingo temprano").
-_DAY_FILLER = set("el la los las de del a al en para por pues mejor entonces como tipo que y o este esta mas menos "
-                  "si ok va sale porfa por favor puede ser seria me queda acomoda despues antes temprano tarde".split())
+_DAY_FILLER = set(
+    "el la los las de del a al en para por pues mejor entonces como tipo que y o este esta mas menos "
+    "si ok va sale porfa por favor puede ser seria me queda acomoda despues antes temprano tarde".split()
+)
 _ASKS_DATE = re.compile(r"\bque (?:dia|hora|fecha) es\b|\bme dices la (?:hora|fecha)\b")
 _BUDGET = re.compile(r"\b(?:presupuesto|tope|maximo|hasta|no mas de|menos de|entre|tengo|cuento con|alcanza)\b")
 _GO_SEE = re.compile(r"\b(?:ver|verl[oa]s?|ir|voy|vamos|paso|pasar|pasamos|visitar|checarl[oa]|probarl[oa])\b")
@@ -126,7 +145,7 @@ class Signals:
 def monthly_budget(norm: str) -> bool:
     """Whether a message states an amount to pay each month ("6 mil al mes", "mensualidad de 5 mil")."""
     for amount in find_amounts(norm):
-        if cues.MONTHLY_AFTER.match(norm[amount.end:]) or cues.MONTHLY_BEFORE.search(norm[: amount.start]):
+        if cues.MONTHLY_AFTER.match(norm[amount.end :]) or cues.MONTHLY_BEFORE.search(norm[: amount.start]):
             return True
     return False
 
@@ -140,13 +159,18 @@ def _only_day(norm: str) -> bool:
 
 
 def _person_name(text: str, names: List[NameMatch]) -> bool:
-    """"Oscar Gutiérrez", "me llamo Ana García": two to four capitalised words (or a name cue), nothing else."""
+    """ "Oscar Gutiérrez", "me llamo Ana García": two to four capitalised words (or a name cue), nothing else."""
     norm = normalize(text)
     if cues.NAME_CUE.search(norm):
         return True
     words = re.findall(r"[^\W\d_]+", text)
-    return (not names and 2 <= len(words) <= 4 and len(words) == len(text.split())
-            and all(w[0].isupper() for w in words) and not COMMON_WORDS.intersection(normalize(w) for w in words))
+    return (
+        not names
+        and 2 <= len(words) <= 4
+        and len(words) == len(text.split())
+        and all(w[0].isupper() for w in words)
+        and not COMMON_WORDS.intersection(normalize(w) for w in words)
+    )
 
 
 def signals(text: str, vocab: Vocabulary) -> Signals:
@@ -155,15 +179,24 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
     names = find_names(text, vocab)
     spans = [(m.start, m.end) for m in names]
     body = next((kind for kind, pattern in cues.BODY_WORDS if pattern.search(norm)), None)
-    money = [a for a in find_amounts(norm) if (a.is_money or a.value >= 10_000)
-             and not _MONEY_CONTEXT.search(norm[max(0, a.start - 25): a.start])
-             and not any(a.start < b and a.end > s for s, b in spans)]
+    money = [
+        a
+        for a in find_amounts(norm)
+        if (a.is_money or a.value >= 10_000)
+        and not _MONEY_CONTEXT.search(norm[max(0, a.start - 25) : a.start])
+        and not any(a.start < b and a.end > s for s, b in spans)
+    ]
     monthly = monthly_budget(norm)
     incidental = bool(cues.INCIDENTAL_KM.search(norm))
     hard = bool(
-        money or monthly or _YEAR.search(norm) or (_KM_LIMIT.search(norm) and not incidental)
-        or any(p.search(norm) for _, p in cues.TRANSMISSION_WORDS) or cues.TRACTION.search(norm)
-        or cues.BLUETOOTH.search(norm) or cues.CARPLAY.search(norm)
+        money
+        or monthly
+        or _YEAR.search(norm)
+        or (_KM_LIMIT.search(norm) and not incidental)
+        or any(p.search(norm) for _, p in cues.TRANSMISSION_WORDS)
+        or cues.TRACTION.search(norm)
+        or cues.BLUETOOTH.search(norm)
+        or cues.CARPLAY.search(norm)
     ) and not cues.GENERAL.search(norm)
     times = [m.span() for m in cues.DAY_OR_TIME.finditer(norm)]  # "a la 1", "el 1ro de diciembre" point at no car
     pointers = len(cues.list_pointers(norm, 5, spans + times)) or int(cues.points_at_car(norm, spans + times))
@@ -228,8 +261,11 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return "prompt_injection", "tries to change the rules or a price"
     if s.handoff and not (intent == "bot_challenge" and not s.asks_for_someone):
         return "human_handoff", "asks for a person"
-    if intent == "prompt_injection" or (intent.startswith("faq_") and not (s.pointer and s.financing) and not (
-            unsure and (s.hard_constraint or s.names or s.pointer))):
+    if intent == "prompt_injection" or (
+        intent.startswith("faq_")
+        and not (s.pointer and s.financing)
+        and not (unsure and (s.hard_constraint or s.names or s.pointer))
+    ):
         return None  # a frequent question or a manipulation, whatever car it mentions
     if s.reset and not s.names_a_car:
         return "reset_filters", "starts the search over"
@@ -274,8 +310,11 @@ def _about_a_car(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
     if s.financing:
         return None if intent in FINANCING_INTENTS else ("ask_financing", "financing for a car")
     if s.booking:
-        return None if intent in BOOKING_INTENTS | {"cancel_appointment", "ask_appointment"} else (
-            "book_appointment", "a visit to see a car")
+        return (
+            None
+            if intent in BOOKING_INTENTS | {"cancel_appointment", "ask_appointment"}
+            else ("book_appointment", "a visit to see a car")
+        )
     if s.pointer and s.details and not s.names_a_car:
         return None if intent == "car_details" else ("car_details", "asks for a car's details")
     if s.feature_question or (s.pointer and s.features):
@@ -300,8 +339,14 @@ def _keeps(s: Signals, intent: str) -> bool:
     if intent == "ask_car_feature":
         return len(s.models) <= 1 and not s.asks_for_cars
     if intent in FINANCING_INTENTS | {"inform_appointment", "give_rating"}:
-        return (s.bare_number or s.day_or_time or s.financing_value or s.only_day_or_name
-                or intent == "give_rating" and s.score)
+        return (
+            s.bare_number
+            or s.day_or_time
+            or s.financing_value
+            or s.only_day_or_name
+            or intent == "give_rating"
+            and s.score
+        )
     if intent == "deny":
         return s.refuses_this
     if intent == "book_appointment":

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from rasa.core.agent import Agent
-from rasa.utils.common import configure_logging_and_warnings
 from rasa.shared.nlu.training_data.loading import load_data
+from rasa.utils.common import configure_logging_and_warnings
 from sklearn.metrics import accuracy_score, f1_score
 
 # The goal, and the floor `make test` enforces: the held-out accuracy measured when the
@@ -83,8 +83,10 @@ def main() -> int:
             if true != guess:
                 print(f"  [{true} -> {guess}] {text}")
     goal = "met" if final["accuracy"] >= ACCURACY_TARGET else "not met yet"
-    print(f"Accuracy goal {ACCURACY_TARGET}: {goal}; floor {ACCURACY_FLOOR}; "
-          f"in-scope to fallback at most {FALLBACK_TARGET:.0%}")
+    print(
+        f"Accuracy goal {ACCURACY_TARGET}: {goal}; floor {ACCURACY_FLOOR}; "
+        f"in-scope to fallback at most {FALLBACK_TARGET:.0%}"
+    )
     failed = []
     if final["accuracy"] < ACCURACY_FLOOR:
         failed.append(f"accuracy {final['accuracy']:.3f} < {ACCURACY_FLOOR}")
