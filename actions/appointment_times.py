@@ -42,6 +42,8 @@ MONTHS = [
 ]
 _DAY_KEYS = {"lun": 0, "mar": 1, "mie": 2, "jue": 3, "vie": 4, "sab": 5, "dom": 6}
 _DAY_LETTERS = ["L", "M", "Mi", "J", "V", "S", "D"]
+_DAY_NAMES = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+_DAY_PLURALS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábados", "domingos"]
 
 
 # --------------------------------------------------------------------------- settings
@@ -92,8 +94,8 @@ class Settings:
                 return datetime.combine(day, hours[0], self.tz)
         return None
 
-    def summary(self) -> str:
-        """Opening hours the way the original wrote them: 'L-V 9:00-18:00, S 9:00-14:00'."""
+    def _groups(self) -> List[Tuple[List[int], Tuple[time, time]]]:
+        """Runs of consecutive days with the same hours."""
         groups: List[Tuple[List[int], Tuple[time, time]]] = []
         for day in range(7):
             if day not in self.hours:
@@ -102,8 +104,28 @@ class Settings:
                 groups[-1][0].append(day)
             else:
                 groups.append(([day], self.hours[day]))
+        return groups
+
+    def spoken(self) -> str:
+        """The hours in a sentence: '*lunes a viernes de 9:00 a 18:00* y *sábados de 9:00 a 14:00*'."""
         parts = []
-        for days, (opens, closes) in groups:
+        for days, (opens, closes) in self._groups():
+            label = _DAY_PLURALS[days[0]] if len(days) == 1 else f"{_DAY_NAMES[days[0]]} a {_DAY_NAMES[days[-1]]}"
+            parts.append(f"*{label} de {hhmm(opens)} a {hhmm(closes)}*")
+        return " y ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+    def closed(self) -> str:
+        """'Los domingos no hay citas.', or '' when open every day."""
+        days = [_DAY_PLURALS[day] for day in range(7) if day not in self.hours]
+        if not days:
+            return ""
+        listed = " y ".join([", ".join(days[:-1]), days[-1]] if len(days) > 1 else days)
+        return f"Los {listed} no hay citas."
+
+    def summary(self) -> str:
+        """Opening hours the way the original wrote them: 'L-V 9:00-18:00, S 9:00-14:00'."""
+        parts = []
+        for days, (opens, closes) in self._groups():
             label = _DAY_LETTERS[days[0]]
             if len(days) > 1:
                 label += "-" + _DAY_LETTERS[days[-1]]

@@ -23,7 +23,7 @@ import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import embeddings
+from actions import appointment_times, embeddings
 from understanding.text import normalize
 
 KNOWLEDGE_FILE = Path(__file__).resolve().parents[1] / "catalog" / "knowledge.md"
@@ -94,8 +94,11 @@ def parse(markdown: str) -> List[Passage]:
 
 @lru_cache(maxsize=None)
 def load_passages(path: Path = KNOWLEDGE_FILE) -> List[Passage]:
-    """The passages of the knowledge base file."""
-    return parse(path.read_text(encoding="utf-8"))
+    """The passages of the knowledge base file, with {horario} and {cerrado} filled from
+    APPOINTMENT_HOURS: the bot quotes the schedule it enforces."""
+    hours = appointment_times.Settings.from_env()
+    text = path.read_text(encoding="utf-8").replace("{horario}", hours.spoken()).replace("{cerrado}", hours.closed())
+    return parse(text)
 
 
 def section(slug: str) -> Optional[Passage]:

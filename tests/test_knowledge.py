@@ -135,3 +135,17 @@ def test_faq_in_conversation_answers_from_the_knowledge_base(servers, intent):
 def test_faq_with_typos_and_no_accents(servers):
     assert "3 meses" in servers.say_text("faq-typos", "cuanto dura la garantia")
     assert "7 días" in servers.say_text("faq-typos", "periodo de pruba")
+
+
+def test_the_hours_quoted_are_the_hours_enforced(monkeypatch):
+    monkeypatch.setenv("APPOINTMENT_HOURS", "lun-sab 10:00-19:00")
+    knowledge.load_passages.cache_clear()
+    try:
+        body = knowledge.section("horario_de_citas").text
+        assert "*lunes a sábado de 10:00 a 19:00*" in body and "Los domingos no hay citas." in body
+        assert "de 9:00" not in body and "{" not in body
+    finally:
+        monkeypatch.undo()
+        knowledge.load_passages.cache_clear()
+    default = knowledge.section("horario_de_citas").text
+    assert "*lunes a viernes de 9:00 a 18:00* y *sábados de 9:00 a 14:00*" in default
