@@ -158,11 +158,9 @@ class ValidateAppointmentForm(FormValidationAction):
             )
             if target is None:
                 if explicit:
-                    dispatcher.utter_message(
-                        text="No encontré citas activas a tu nombre, así que agendemos una nueva 🙂"
-                    )
+                    dispatcher.utter_message(response="utter_no_visit_to_move")
                 return {}
-            dispatcher.utter_message(text=f"Va, cambiemos tu cita:\n\n{describe(session, target, settings)}")
+            dispatcher.utter_message(response="utter_move_visit", details=describe(session, target, settings))
             return {
                 "appointment_reschedule_id": float(target.id),
                 "car_in_focus": target.stock_id,
@@ -225,7 +223,7 @@ class ValidateAppointmentForm(FormValidationAction):
             if car is not None and car.available:
                 return {"car_in_focus": car.stock_id}
             if car is not None:
-                dispatcher.utter_message(text=f"El {car_label(car)} ya no está disponible 😕")
+                dispatcher.utter_message(response="utter_car_sold", car=car_label(car))
                 return {"car_in_focus": None}
             matches = find_cars(session, text)
             if len(matches) == 1:
@@ -235,10 +233,10 @@ class ValidateAppointmentForm(FormValidationAction):
                     f"{number} 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
                     for number, c in zip(NUMBER_EMOJI, matches)
                 ]
-                dispatcher.utter_message(text="Encontré varios:\n" + "\n".join(lines))
+                dispatcher.utter_message(response="utter_several_cars", cars="\n".join(lines))
                 # The list just shown: "el 2" is its second car.
                 return {"car_in_focus": None, "search_page": [c.stock_id for c in matches]}
-        dispatcher.utter_message(text="No encontré ese auto entre los disponibles 🤔")
+        dispatcher.utter_message(response="utter_car_not_found")
         return {"car_in_focus": None}
 
     def validate_appointment_date(
@@ -255,10 +253,7 @@ class ValidateAppointmentForm(FormValidationAction):
         at = when.at or current_time
         if when.day is None:
             if when.at is None:
-                dispatcher.utter_message(
-                    text='No entendí qué día 🤔 Escríbelo por ejemplo "mañana", '
-                    '"el próximo martes" o "15 de diciembre".'
-                )
+                dispatcher.utter_message(response="utter_day_not_understood")
             return {"appointment_date": None, "appointment_time": _slot_time(at)}
         return self._check(dispatcher, tracker, when.day, at, now, settings)
 
@@ -270,7 +265,7 @@ class ValidateAppointmentForm(FormValidationAction):
         now, settings = _now_and_settings()
         at = _iso_time(value) or parse_time(str(value), bare_hour=True)[0]
         if at is None:
-            dispatcher.utter_message(text='No entendí la hora 🤔 Escríbela por ejemplo "a las 11" o "4 de la tarde".')
+            dispatcher.utter_message(response="utter_time_not_understood")
             return {"appointment_time": None}
         day = _iso_day(tracker.get_slot("appointment_date"))
         if day is None:
@@ -346,9 +341,7 @@ class ActionAskCustomerName(Action):
         return "action_ask_customer_name"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(
-            text="Para agendar tu cita necesito tu nombre completo para registrarte en el sistema."
-        )
+        dispatcher.utter_message(response="utter_ask_name")
         return []
 
 
@@ -391,7 +384,7 @@ class ActionAskAppointmentTime(Action):
         settings = Settings.from_env()
         day = _iso_day(tracker.get_slot("appointment_date"))
         if day is None or day.weekday() not in settings.hours:
-            dispatcher.utter_message(text="¿A qué hora te acomoda?")
+            dispatcher.utter_message(response="utter_which_time")
             return []
         opens, closes = settings.hours[day.weekday()]
         dispatcher.utter_message(
@@ -418,9 +411,7 @@ class ActionBookAppointment(Action):
         stock_id = tracker.get_slot("car_in_focus")
         name = tracker.get_slot("customer_name")
         if not (day and at and stock_id and name):
-            dispatcher.utter_message(
-                text="No alcancé a completar tu cita. Escríbeme *agendar cita* para intentarlo de nuevo."
-            )
+            dispatcher.utter_message(response="utter_visit_incomplete")
             return reset
         reschedule = tracker.get_slot("appointment_reschedule_id")
         with session_scope() as session:  # the form checked these; a forged call did not
@@ -431,7 +422,7 @@ class ActionBookAppointment(Action):
             if car is None or not car.available:
                 problem = "Ese auto ya no está disponible 😕"
         if problem:
-            dispatcher.utter_message(text=f"{problem}\nEscríbeme *agendar cita* y elegimos otro horario.")
+            dispatcher.utter_message(response="utter_visit_not_booked", problem=problem)
             return reset
         try:
             with session_scope() as session:
@@ -483,13 +474,11 @@ class ActionShowAppointments(Action):
         with session_scope() as session:
             found = upcoming(session, tracker.sender_id, now)
             if not found:
-                dispatcher.utter_message(
-                    text="No tienes citas agendadas 📅 Si quieres ver un auto en persona, escríbeme *agendar cita*."
-                )
+                dispatcher.utter_message(response="utter_no_visits")
                 return []
             title = "Tu cita:" if len(found) == 1 else "Tus citas:"
             blocks = "\n\n".join(describe(session, a, settings) for a in found)
-        dispatcher.utter_message(text=f"{title}\n\n{blocks}\n\nSi necesitas cambiarla o cancelarla, solo dímelo.")
+        dispatcher.utter_message(response="utter_your_visits", title=title, visits=blocks)
         return []
 
 
@@ -505,10 +494,10 @@ class ActionConfirmCancelAppointment(Action):
         with session_scope() as session:
             target = pick(session, upcoming(session, tracker.sender_id, now), tracker.latest_message.get("text") or "")
             if target is None:
-                dispatcher.utter_message(text="No tienes citas agendadas que cancelar 📅")
+                dispatcher.utter_message(response="utter_no_visit_to_cancel")
                 return left + [SlotSet("appointment_to_cancel", None)]
             details = describe(session, target, settings)
-        dispatcher.utter_message(text=f"¿Confirmas que cancelo esta cita?\n\n{details}\n\nResponde *sí* o *no*.")
+        dispatcher.utter_message(response="utter_confirm_cancel", details=details)
         return left + [SlotSet("appointment_to_cancel", float(target.id))]
 
 
@@ -521,15 +510,11 @@ class ActionCancelAppointment(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         target = tracker.get_slot("appointment_to_cancel")
         if not target:
-            dispatcher.utter_message(text="¿Te ayudo con algo más?")
+            dispatcher.utter_message(response="utter_anything_else")
         elif _intent(tracker) != "affirm":
-            dispatcher.utter_message(text="Perfecto, tu cita sigue en pie ✅ ¿Te ayudo con algo más?")
+            dispatcher.utter_message(response="utter_visit_kept")
         else:
             with session_scope() as session:
                 cancelled = cancel(session, int(target), tracker.sender_id)
-            dispatcher.utter_message(
-                text="Listo, cancelé tu cita ❌ Si quieres agendar otra, escríbeme *agendar cita*."
-                if cancelled
-                else "Esa cita ya no estaba activa, así que no hubo nada que cancelar."
-            )
+            dispatcher.utter_message(response="utter_visit_cancelled" if cancelled else "utter_visit_not_active")
         return [SlotSet("appointment_to_cancel", None)]

@@ -28,40 +28,6 @@ from actions.forms import since_opened
 from actions.report import topics_of
 from understanding.text import normalize
 
-# The question, word for word as the original asked it.
-ASK = (
-    "¡Gracias por tu interés! \n\n"
-    "¿Podrías calificar tu experiencia con nuestro asistente del 1 al 5, donde:\n"
-    "1 = Muy insatisfecho\n"
-    "2 = Insatisfecho\n"
-    "3 = Neutral\n"
-    "4 = Satisfecho\n"
-    "5 = Muy satisfecho\n\n"
-    "Responde solo con el número de tu calificación."
-)
-ASK_AGAIN = (
-    "¿Del 1 al 5, cómo calificarías tu experiencia con nuestro asistente?\n"
-    "1 = Muy insatisfecho\n"
-    "2 = Insatisfecho\n"
-    "3 = Neutral\n"
-    "4 = Satisfecho\n"
-    "5 = Muy satisfecho\n\n"
-    "Responde solo con el número (o *no* si prefieres no calificar)."
-)
-INVALID = "Solo puedo registrar una calificación del 1 al 5 🙏"
-THANKS = {
-    5: "¡Gracias por tu excelente calificación! 🙏 \n"
-    "Nos alegra que hayas tenido una gran experiencia con nuestro asistente.",
-    4: "¡Gracias por tu calificación! 🙌\n"
-    "Nos alegra haberte ayudado; seguiremos mejorando para que la próxima sea un 5.",
-    3: "¡Gracias por tu calificación! 🙏\nTomamos nota para que tu próxima experiencia sea mejor.",
-}
-LOW = (
-    "Lamentamos que tu experiencia no haya sido buena 😔 Gracias por decírnoslo, "
-    "nos ayuda a mejorar.\n\n"
-    "¿Quieres que un asesor de Kavak te contacte por este medio para ayudarte? "
-    "Responde *sí* o *no*."
-)
 LOW_SCORE = 2  # scores up to this one get the apology and the follow-up offer
 MAX_TRIES = 3  # answers that are not a score before the survey gives up
 
@@ -125,8 +91,9 @@ def save_rating(session: Session, sender_id: str, score: int, topics: List[str])
 
 
 def thanks_for(score: int) -> str:
-    """The answer to a score: thanks, or an apology and an offer of a human follow-up."""
-    return LOW if score <= LOW_SCORE else THANKS[score]
+    """The response that answers a score (domain/feedback.yml): thanks, or for a low
+    score an apology and an offer of a human follow-up."""
+    return "utter_msat_low" if score <= LOW_SCORE else f"utter_msat_thanks_{score}"
 
 
 def conversation_topics(events: List[Dict[str, Any]]) -> List[str]:
@@ -209,7 +176,7 @@ class ValidateFeedbackForm(FormValidationAction):
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         if missing:
-            dispatcher.utter_message(text=ASK if _tries(tracker) == 0 else ASK_AGAIN)
+            dispatcher.utter_message(response="utter_ask_msat" if _tries(tracker) == 0 else "utter_ask_msat_again")
         return SlotSet("requested_slot", missing)
 
     def validate_msat_score(
@@ -221,7 +188,7 @@ class ValidateFeedbackForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if (intent in DECLINE_INTENTS and not _NUMBER.search(normalize(str(value)))) or (_tries(tracker) >= MAX_TRIES):
             return {"msat_score": None, "requested_slot": None}
-        dispatcher.utter_message(text=INVALID)
+        dispatcher.utter_message(response="utter_msat_invalid")
         return {"msat_score": None}
 
 
@@ -241,7 +208,7 @@ class ActionSaveRating(Action):
         with session_scope() as session:
             rating = save_rating(session, tracker.sender_id, int(score), conversation_topics(tracker.events))
             rating_id = rating.id
-        dispatcher.utter_message(text=thanks_for(int(score)))
+        dispatcher.utter_message(response=thanks_for(int(score)))
         return [
             SlotSet("msat_score", None),
             SlotSet("msat_follow_up", float(rating_id) if int(score) <= LOW_SCORE else None),
@@ -266,7 +233,7 @@ class ActionAnswerFollowUp(Action):
                 text="¡Gracias! Un asesor de Kavak te escribirá por este medio en horario de atención para ayudarte 🙏"
             )
         elif rating_id:
-            dispatcher.utter_message(text="Entendido. ¡Gracias por tu tiempo y por ayudarnos a mejorar! 🚗")
+            dispatcher.utter_message(response="utter_msat_no_follow_up")
         elif accepted:
             dispatcher.utter_message(response="utter_help")
         else:

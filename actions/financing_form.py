@@ -289,7 +289,7 @@ def _acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         taken.append(f"tasa de {financing.format_pct(given.rate)} anual")
     if taken:
         listed = " y ".join([", ".join(taken[:-1]), taken[-1]] if len(taken) > 1 else taken)
-        dispatcher.utter_message(text=f"Anotado: {listed} ✅")
+        dispatcher.utter_message(response="utter_financing_noted", values=listed)
 
 
 class ActionAskFinancingDownPayment(Action):
@@ -332,12 +332,6 @@ def _say(dispatcher: CollectingDispatcher, text: str) -> None:
         dispatcher.utter_message(text=chunk)
 
 
-_NOTHING_YET = (
-    "Todavía no tengo los datos de tu financiamiento 🙂 Dime el precio del auto y tu enganche, "
-    "por ejemplo: *un auto de 400 mil con 20% de enganche*."
-)
-
-
 class ActionShowFinancingPlan(Action):
     """The plan for the chosen term, or the 36/48/60/72-month plans side by side."""
 
@@ -347,7 +341,7 @@ class ActionShowFinancingPlan(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         inputs = _plan_inputs(tracker)
         if inputs is None:
-            dispatcher.utter_message(text=_NOTHING_YET)
+            dispatcher.utter_message(response="utter_financing_nothing_yet")
             return []
         price, down, rate, label = inputs
         term = tracker.get_slot(TERM)
@@ -368,7 +362,7 @@ class ActionShowAmortizationTable(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         inputs = _plan_inputs(tracker)
         if inputs is None:
-            dispatcher.utter_message(text=_NOTHING_YET)
+            dispatcher.utter_message(response="utter_financing_nothing_yet")
             return []
         price, down, rate, _ = inputs
         events: List[EventType] = []
@@ -382,5 +376,5 @@ class ActionShowAmortizationTable(Action):
         months = int(term or tracker.get_slot(TERM) or 48)
         _say(dispatcher, financing.describe_yearly_table(financing.make_plan(price, down, months, rate)))
         if not (term or tracker.get_slot(TERM)):
-            dispatcher.utter_message(text="Para otro plazo escribe, por ejemplo, *tabla a 60 meses*.")
+            dispatcher.utter_message(response="utter_amortization_other_term")
         return events

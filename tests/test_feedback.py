@@ -6,16 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from actions.db import Rating, session_scope
-from actions.feedback import (
-    ASK,
-    ASK_AGAIN,
-    INVALID,
-    LOW,
-    THANKS,
-    conversation_topics,
-    parse_score,
-    thanks_for,
-)
+from actions.feedback import conversation_topics, parse_score, thanks_for
+from tests.servers import domain_responses
+
+RESPONSES = domain_responses()
+ASK, ASK_AGAIN = RESPONSES["utter_ask_msat"], RESPONSES["utter_ask_msat_again"]
+INVALID, LOW = RESPONSES["utter_msat_invalid"], RESPONSES["utter_msat_low"]
 
 SCALE = (
     "¿Podrías calificar tu experiencia con nuestro asistente del 1 al 5, donde:\n"
@@ -52,8 +48,8 @@ def test_scores(text, score):
 
 def test_the_question_is_the_original_one():
     assert SCALE in ASK and ASK.startswith("¡Gracias por tu interés!")
-    assert thanks_for(5).startswith("¡Gracias por tu excelente calificación! 🙏")
-    assert thanks_for(3) == THANKS[3] and thanks_for(2) == LOW == thanks_for(1)
+    assert RESPONSES[thanks_for(5)].startswith("¡Gracias por tu excelente calificación! 🙏")
+    assert thanks_for(3) == "utter_msat_thanks_3" and thanks_for(2) == "utter_msat_low" == thanks_for(1)
     assert "asesor" in LOW and "Lamentamos" in LOW
 
 

@@ -20,13 +20,12 @@ from uuid import uuid4
 
 import pytest
 import requests
-import yaml
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from channels.message_log import MessageLog, processed_messages
 from channels.whatsapp_text import MEDIA_REPLY, RATE_LIMIT_REPLY, option_number, split_body
-from tests.servers import ROOT, Servers
+from tests.servers import ROOT, Servers, domain_responses
 from understanding.text import mask_phone
 
 AUTH_TOKEN = "test-auth-token-4f0c2a9d"
@@ -46,15 +45,6 @@ NLG_OVERRIDES = {
     "utter_out_of_scope": {"text": "¿Qué prefieres?", "buttons": OPTIONS},
     "utter_you_are_welcome": {"text": "Así se ve por fuera 👇", "image": CAR_PHOTO},
 }
-
-
-def domain_responses() -> Dict[str, str]:
-    """First text of every response in domain/*.yml."""
-    responses = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        for name, variants in (yaml.safe_load(path.read_text()).get("responses") or {}).items():
-            responses[name] = variants[0].get("text", "")
-    return responses
 
 
 RESPONSES = domain_responses()
