@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from actions.catalog_index import CarInfo, CatalogIndex, encode_query
-from actions.formatting import car_name, split_message
+from actions.formatting import car_name, format_price, split_message
 from actions.search_filters import (
     FILTERS,
     Names,
@@ -30,7 +30,7 @@ from actions.search_filters import (
 )
 from actions.search_references import Reference, resolve_cars
 from actions.search_replies import answer_feature, car_details, compare, format_results
-from understanding.cues import RESET
+from understanding.cues import RESET, THE_ONE
 from understanding.known_cars import KNOWN_MAKES, KNOWN_MODELS
 from understanding.text import normalize
 
@@ -172,6 +172,18 @@ def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     with no car in stock is said so, with the closest cars as alternatives.
     "Otra búsqueda" / "empecemos de nuevo" start from no filters.
     """
+    reply = _search_reply(text, state, index)
+    page = reply.slots.get("search_page")
+    if page and THE_ONE.search(normalize(text).strip(" ¿?¡!.")):  # "¿cuál es el más nuevo?": that one
+        car = index.get(page[0])
+        lead = (
+            f"Es el *{car_name(car.make, car.model)} {car.year}* ({format_price(car.price)}), el primero de la lista 👇"
+        )
+        return Reply(f"{lead}\n\n{reply.text}", {**reply.slots, "car_in_focus": car.stock_id})
+    return reply
+
+
+def _search_reply(text: str, state: State, index: CatalogIndex) -> Reply:
     parsed = parse_request(text, index)
     previous = {} if RESET.search(normalize(text)) else state.filters
     filters = merge_filters(previous, parsed)

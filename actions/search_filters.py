@@ -337,6 +337,8 @@ class Names(Filter):
         makes, models = as_list(filters.get("make")), as_list(filters.get("model"))
         if len(makes) == 1 and models:  # "Mazda 3", never "Mazda Mazda 3"
             return " o ".join(car_name(makes[0], model) for model in models)
+        if len(makes) == len(models) > 1:  # "versa o aveo": read in pairs, in the order named
+            return " o ".join(car_name(make, model) for make, model in zip(makes, models))
         names = [" o ".join(names) for names in (makes, models)]
         return " ".join(n for n in names if n) or None
 

@@ -152,11 +152,32 @@ def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(inde
     assert "query" not in filters and filters["body_type"] == "sedan" and cars
 
 
+def test_two_models_of_two_makes_are_named_in_pairs(index):
+    filters, _ = run(index, "enseñame unos versa o aveo")
+    assert search_filters.Names().describe(filters) == "Nissan Versa o Chevrolet Aveo"
+
+
 def test_a_search_names_a_model_that_starts_with_its_make_once():
     assert search_filters.Names().describe({"make": "Mazda", "model": "Mazda 3"}) == "Mazda 3"
     assert search_filters.Names().describe({"make": "Volkswagen", "model": ["Golf", "Jetta"]}) == (
         "Volkswagen Golf o Volkswagen Jetta"
     )
+
+
+@pytest.mark.parametrize("question", ["cual es el mas nuevo", "¿y el más nuevo?", "dime el mas nuevo"])
+def test_asking_for_the_newest_puts_that_one_car_in_focus(index, question):
+    filters, _ = run(index, "enseñame unos versa o aveo")
+    reply = search.search_turn(question, search.State(filters=filters), index)
+    newest = max((index.get(i) for i in reply.slots["search_page"]), key=lambda car: car.year)
+    assert reply.slots["car_in_focus"] == reply.slots["search_page"][0]
+    assert index.get(reply.slots["car_in_focus"]).year == newest.year
+    assert reply.text.startswith("Es el *") and "el primero de la lista" in reply.text
+
+
+def test_asking_for_the_newest_cars_is_a_list_without_a_focus(index):
+    filters, _ = run(index, "enseñame unos versa o aveo")
+    reply = search.search_turn("cuales son los mas nuevos", search.State(filters=filters), index)
+    assert "car_in_focus" not in reply.slots or reply.slots["car_in_focus"] is None
 
 
 def test_a_query_is_encoded_as_the_model_encodes_it():

@@ -99,6 +99,13 @@ def list_pointers(norm: str, length: int, skip: Sequence[Tuple[int, int]] = ()) 
     return found
 
 
+# "¿cuál es el más nuevo?", "y el más barato?": one car asked for, not a list.
+THE_ONE = re.compile(
+    r"^(?:y |ok |va |oye )?(?:cual es |cual seria |dime |me dices )?(?:el|la) (?:mas (?:barat|economic|nuev|recient)"
+    r"|de menos (?:km|kilometr))\w*\b(?!.*\b(?:autos|carros|coches|opciones)\b)"
+)
+
+
 def superlative(norm: str) -> Optional[str]:
     """The order of "el más barato de esos" ('price_asc', ...), or None."""
     return next((order for order, pattern in SUPERLATIVES if pattern.search(norm)), None)
