@@ -19,6 +19,7 @@ from actions.catalog_index import CarInfo, CatalogIndex, encode_query
 from actions.formatting import car_name, format_price, split_message
 from actions.search_filters import (
     FILTERS,
+    Body,
     Names,
     Relaxation,
     as_list,
@@ -188,6 +189,13 @@ def _search_reply(text: str, state: State, index: CatalogIndex) -> Reply:
     previous = {} if RESET.search(normalize(text)) else state.filters
     filters = merge_filters(previous, parsed)
     named = {key: parsed.filters[key] for key in Names.keys if key in parsed.filters}
+    body = parsed.filters.get("body_type")
+    if not named and body and body != previous.get("body_type") and not matching(index, filters).any():
+        # "mejor una troca" under an old price cap: the new body type wins, as a new name does
+        filters, dropped = _unhide(index, filters, parsed.filters)
+        kind = Body().describe({"body_type": body})
+        note = f"Quité {' y '.join(dropped)} para mostrarte opciones *{kind}* 👇" if dropped else ""
+        return _results_reply(index, filters, [], note)
     if not named:
         return _results_reply(index, filters, [])
     if not matching(index, named).any():

@@ -180,6 +180,13 @@ def test_asking_for_the_newest_cars_is_a_list_without_a_focus(index):
     assert "car_in_focus" not in reply.slots or reply.slots["car_in_focus"] is None
 
 
+def test_a_new_body_type_drops_the_carried_filter_that_hides_it(index):
+    filters, _ = run(index, "algo de menos de 150 mil")
+    reply = search.search_turn("mejor una troca", search.State(filters=filters), index)
+    assert "Quité el filtro «hasta $150,000» para mostrarte opciones *pickup*" in reply.text
+    assert reply.slots["search_page"] and "price_max" not in reply.slots["search_filters"]
+
+
 def test_a_query_is_encoded_as_the_model_encodes_it():
     model = embeddings.get_model()
     for text in ("algo deportivo", "un auto " + "familiar y rendidor " * 80):  # the second is truncated
