@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateparser.search import search_dates
 
-from understanding.text import normalize
+from understanding.text import normalize, number_words
 
 VISIT = timedelta(hours=1)
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
@@ -171,20 +171,7 @@ def format_day(day: date, today: Optional[date] = None) -> str:
 
 # --------------------------------------------------------------------------- parsing
 
-_HOUR_WORDS = {
-    "una": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-    "once": 11,
-    "doce": 12,
-}
+_HOUR_WORDS = number_words(1, 12, skip={"un", "uno"})  # "a la una", never "a las uno"
 _TIME = re.compile(
     r"""
     (?:\b(?P<prefix>(?:a\s+eso\s+de\s+|como\s+a\s+|a\s+|para\s+)?las?|tipo)\s+)?

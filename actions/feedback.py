@@ -26,24 +26,12 @@ from sqlalchemy.orm import Session
 from actions.db import Rating, session_scope
 from actions.forms import since_opened
 from actions.report import topics_of
-from understanding.text import normalize
+from understanding.text import normalize, number_words
 
 LOW_SCORE = 2  # scores up to this one get the apology and the follow-up offer
 MAX_TRIES = 3  # answers that are not a score before the survey gives up
 
-_WORDS = {
-    "cero": 0,
-    "uno": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-}
+_WORDS = number_words(0, 10, skip={"un", "una"})  # "una estrella" is read on its own
 _OUT_OF = re.compile(r"\s*(?:/|\bde\b|\bsobre\b)\s*(?:5|cinco)\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?|\b(?:%s)\b|\b(?:un|una)\s+(?:estrella|punto)\b" % "|".join(_WORDS))
 

@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence
 from actions.formatting import format_price
 from understanding.amounts import find_amounts, find_percents
 from understanding.cues import TIME_OF_DAY
-from understanding.text import normalize
+from understanding.text import normalize, number_words
 
 TERMS = (36, 48, 60, 72)
 MIN_TERM, MAX_TERM = 36, 72
@@ -263,7 +263,7 @@ class FinancingInput:
     rate: Optional[float] = None
 
 
-_WORD_YEARS = {"un": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8}
+_WORD_YEARS = number_words(1, 8, skip={"una"})
 _YEARS_IN_WORDS = re.compile(r"\b(%s)\s+anos?\b(\s+y\s+medio)?" % "|".join(_WORD_YEARS))
 _LABELS = {
     DOWN: r"enganches?|engancho|enganchar|inicial|entrada|anticipo|doy|daria|dar|dando|pongo|pondria|poniendo|aporto",

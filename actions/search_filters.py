@@ -38,7 +38,7 @@ from actions.formatting import car_name, format_km, format_price
 from understanding import cues
 from understanding.amounts import Bound, comparator_end, find_amounts, find_bounds
 from understanding.names import NameMatch, find_names
-from understanding.text import COMMON_WORDS, normalize, word_spans
+from understanding.text import COMMON_WORDS, normalize, number_words, word_spans
 
 # Words that carry no meaning for ranking (what is left is the free description).
 FILLER = COMMON_WORDS - {
@@ -158,17 +158,7 @@ _NEGATED = re.compile(
 _AGE = re.compile(
     r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b"
 )
-_SMALL_NUMBERS = {
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-}
+_SMALL_NUMBERS = number_words(2, 10)
 _SEATS = re.compile(
     r"\b(?:para|pa) (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b"
 )

@@ -10,41 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
-from understanding.text import normalize
+from understanding.text import normalize, number_words
 
-_NUMBER_WORDS = {
-    "un": 1,
-    "uno": 1,
-    "una": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "cinco": 5,
-    "seis": 6,
-    "siete": 7,
-    "ocho": 8,
-    "nueve": 9,
-    "diez": 10,
-    "quince": 15,
-    "veinte": 20,
-    "treinta": 30,
-    "cuarenta": 40,
-    "cincuenta": 50,
-    "sesenta": 60,
-    "setenta": 70,
-    "ochenta": 80,
-    "noventa": 90,
-    "cien": 100,
-    "ciento": 100,
-    "doscientos": 200,
-    "trescientos": 300,
-    "cuatrocientos": 400,
-    "quinientos": 500,
-    "seiscientos": 600,
-    "setecientos": 700,
-    "ochocientos": 800,
-    "novecientos": 900,
-}
+_NUMBER_WORDS = number_words(1, 900, skip={"once", "doce"})
 
 _AMOUNT = re.compile(
     r"""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence, Tuple
 
-from understanding.text import normalize
+from understanding.text import normalize, number_words
 
 # --- Pointing at a car of the last list: "el 2", "la segunda", "la última", "ese" -------
 
@@ -48,7 +48,7 @@ _ORDINAL = re.compile(
     r"(?!\s+(?:fila|vez|carro|auto|coche|ano|mes|dia|semana|pago|mensualidad|lugar|cita|de (?:enero|febrero|marzo|abril|"
     r"mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)))"
 )
-_NUMBER_WORDS = {"uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+_NUMBER_WORDS = number_words(1, 5, skip={"un", "una"})
 _NUMBERED = re.compile(
     r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|opc|op|auto|carro|#)\s*#?\s*|#)([1-9]|uno|dos|tres|cuatro|cinco)\b"
     r"(?!\s*(?:mil|k\b|millon|%|anos|meses|mes\b|de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"

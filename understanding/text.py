@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import List, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 
 def normalize(text: str) -> str:
@@ -22,6 +22,24 @@ def squash(text: str) -> str:
 def word_spans(norm: str) -> List[Tuple[str, int, int]]:
     """The words of a normalized text with their character spans."""
     return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", norm)]
+
+
+# Spanish number words, the one table every parser reads (amounts, hours, scores, ages, list
+# places); each takes the range it understands with `number_words`.
+NUMBER_WORDS = {
+    "cero": 0, "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "quince": 15,
+    "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70,
+    "ochenta": 80, "noventa": 90, "cien": 100, "ciento": 100, "doscientos": 200, "trescientos": 300,
+    "cuatrocientos": 400, "quinientos": 500, "seiscientos": 600, "setecientos": 700,
+    "ochocientos": 800, "novecientos": 900,
+}  # fmt: skip
+
+
+def number_words(low: int, high: int, skip: Iterable[str] = ()) -> Dict[str, int]:
+    """The words for `low`..`high`, in the table's order, leaving out `skip`:
+    number_words(1, 12, skip={"un", "uno"}) are the hours ("a la una", "a las doce")."""
+    return {word: n for word, n in NUMBER_WORDS.items() if low <= n <= high and word not in skip}
 
 
 # Frequent words of customers' messages: never taken for a car's name ("onda" is
