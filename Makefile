@@ -24,7 +24,6 @@ SHELL := /bin/bash
 
 PYTHON ?= python3.11
 RASA_PORT ?= 5005
-ACTIONS_PORT ?= 5055
 
 VENV_RASA := .venv/rasa
 VENV_ACTIONS := .venv/actions
@@ -34,51 +33,11 @@ MODEL := models/kavak.tar.gz
 SAMPLE_CATALOG := catalog/sample_catalog.csv
 TRAINING_FILES := config.yml $(shell find domain data -name '*.yml' 2>/dev/null)
 
-export DATABASE_URL ?= sqlite:///var/kavak.db
-export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
-export LOCK_STORE_TYPE ?= in_memory
-# Rasa server processes (Rasa's own variable); above 1 needs a shared lock store.
-export SANIC_WORKERS ?= 1
-export REDIS_HOST ?= localhost
-export OPENAI_API_KEY ?=
-export OPENAI_BASE_URL ?=
-export LLM_MODEL ?= gpt-4o-mini
-export LLM_TIMEOUT_SECONDS ?= 6
-export LLM_MAX_TOKENS ?= 300
-export LLM_COOLDOWN_SECONDS ?= 30
-export EMBEDDING_MODEL ?=
-export TWILIO_ACCOUNT_SID ?=
-export TWILIO_AUTH_TOKEN ?=
-export TWILIO_WHATSAPP_NUMBER ?=
-export FINANCING_ANNUAL_RATE ?= 10
-export FINANCING_MIN_DOWN_PCT ?= 10
-# Appointments and reminders (README: Citas, recordatorios y MSAT).
-export APPOINTMENT_TIMEZONE ?= America/Mexico_City
-export APPOINTMENT_HOURS ?= lun-vie 09:00-18:00; sab 09:00-14:00
-export APPOINTMENT_MAX_DAYS ?= 30
-export APPOINTMENT_MIN_NOTICE_MIN ?= 60
-export REMINDER_DAY_BEFORE ?= true
-export REMINDER_HOURS_BEFORE ?= 2
-export REMINDER_POLL_SECONDS ?= 60
-export TWILIO_API_BASE_URL ?=
-export MSAT_COOLDOWN_HOURS ?= 24
-export TWILIO_WEBHOOK_URL ?=
-export TWILIO_VALIDATE_SIGNATURE ?= true
-export WHATSAPP_RATE_LIMIT ?= 20
-# Security (SECURITY.md). The action server runs actions only for callers with this
-# secret; empty, each `make run` / `make shell` makes one up for its own servers.
-ifeq ($(strip $(ACTION_SERVER_TOKEN)),)
-export ACTION_SERVER_TOKEN := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
-endif
-export ACTIONS_HOST ?= 127.0.0.1
-# The REST channel's bearer token (testers and tools); empty = REST closed.
-export REST_API_TOKEN ?=
-export REST_RATE_LIMIT ?= 30
-export MESSAGE_MAX_CHARS ?= 1000
-# Days personal data is kept; `make purge` forgets what is older (0 = keep everything).
-export DATA_RETENTION_DAYS ?= 365
-# Largest request body the Rasa server reads (Sanic's own variable): Twilio's forms are small.
-export SANIC_REQUEST_MAX_SIZE ?= 65536
+# Every setting and its default live in settings.py (the README's configuration table);
+# `$(SETTINGS) command` runs a command with all of them in its environment, an empty
+# ACTION_SERVER_TOKEN made up anew for the servers it starts.
+SETTINGS := $(APY) -m settings
+export ACTIONS_PORT
 # Models come from installed packages only: never reach a model hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -133,7 +92,7 @@ setup: install db train
 tf_threads = env TF_INTER_OP_PARALLELISM_THREADS=$(TF_THREADS) TF_INTRA_OP_PARALLELISM_THREADS=$(TF_THREADS)
 # Runs $(1) next to the action server; both stop together, on Ctrl-C or SIGTERM
 # too (setpriv: the script hears of make's death and stops its children).
-with_actions = exec $(tf_threads) setpriv --pdeathsig TERM scripts/with-actions.sh $(ACTIONS_PORT) $(1)
+with_actions = exec $(tf_threads) setpriv --pdeathsig TERM $(SETTINGS) scripts/with-actions.sh $(1)
 # The Rasa server of `make run` and `make rasa-server`: REST and Twilio on RASA_PORT.
 rasa_run = $(RASA) run -m $(MODEL) --port $(RASA_PORT) --endpoints endpoints.yml --credentials credentials.yml
 rasa_banner = echo "Rasa en :$(RASA_PORT): Twilio /webhooks/twilio/webhook; REST /webhooks/rest/webhook $(if $(REST_API_TOKEN),con Bearer REST_API_TOKEN,cerrado: sin REST_API_TOKEN)"
@@ -148,7 +107,7 @@ run: setup
 # Only a Rasa server: the action server and the reminders of `make run` serve it too.
 rasa-server: setup
 	@$(rasa_banner)
-	@exec $(tf_threads) $(rasa_run)
+	@exec $(tf_threads) $(SETTINGS) $(rasa_run)
 
 reminders: db
 	$(APY) -m actions.reminders

@@ -11,7 +11,6 @@ A visit lasts an hour (VISIT): the last one starts an hour before closing.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateparser.search import search_dates
 
+from settings import current as current_settings
 from understanding.text import normalize, number_words
 
 VISIT = timedelta(hours=1)
@@ -60,11 +60,12 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        given = current_settings()
         return cls(
-            tz=ZoneInfo(os.environ.get("APPOINTMENT_TIMEZONE") or "America/Mexico_City"),
-            hours=parse_hours(os.environ.get("APPOINTMENT_HOURS") or "lun-vie 09:00-18:00; sab 09:00-14:00"),
-            max_days=int(os.environ.get("APPOINTMENT_MAX_DAYS") or 30),
-            min_notice=timedelta(minutes=int(os.environ.get("APPOINTMENT_MIN_NOTICE_MIN") or 60)),
+            tz=ZoneInfo(given.appointment_timezone),
+            hours=parse_hours(given.appointment_hours),
+            max_days=given.appointment_max_days,
+            min_notice=timedelta(minutes=given.appointment_min_notice_min),
         )
 
     def now(self) -> datetime:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import threading
 import time
@@ -36,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from actions import db, embeddings
 from actions.db import Car
 from actions.formatting import format_price
+from settings import current as current_settings
 from understanding.names import Vocabulary, vocabulary
 from understanding.text import normalize
 
@@ -333,7 +333,7 @@ def describe(car: AnyCar) -> str:
 
 def model_id() -> str:
     """A stable name of the embedding model, part of every description hash."""
-    configured = os.environ.get("EMBEDDING_MODEL", "").strip()
+    configured = current_settings().embedding_model
     return Path(configured).resolve().name if configured else DEFAULT_MODEL_ID
 
 

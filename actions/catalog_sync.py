@@ -21,7 +21,6 @@ import argparse
 import csv
 import io
 import logging
-import os
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -35,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import catalog_index, db
 from actions.catalog_index import CarData
 from actions.db import Car, utcnow
+from settings import current as current_settings
 
 COLUMNS = [
     "stockId",
@@ -58,21 +58,12 @@ FIELD_MAX_CHARS = {"stockId": 64, "make": 60, "model": 80, "version": 200}
 logger = logging.getLogger(__name__)
 
 
-def _limit(name: str, default: int) -> int:
-    """A positive whole-number bound from the environment, or its default."""
-    try:
-        value = int(os.environ.get(name) or default)
-    except ValueError:
-        value = 0
-    return value if value > 0 else default
-
-
 def max_bytes() -> int:
-    return _limit("CATALOG_MAX_BYTES", 20_000_000)
+    return current_settings().catalog_max_bytes
 
 
 def max_rows() -> int:
-    return _limit("CATALOG_MAX_ROWS", 50_000)
+    return current_settings().catalog_max_rows
 
 
 class CatalogFileError(Exception):

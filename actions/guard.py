@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from settings import current as current_settings
+
 logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Action-Token"
-DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 OPEN_PATHS = {"/health"}
 
 
 def expected_token() -> str:
-    return os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+    return current_settings().action_server_token
 
 
 def authorised(request: Request, token: str) -> bool:
@@ -36,8 +36,7 @@ def authorised(request: Request, token: str) -> bool:
 
 def attach(app: Sanic) -> None:
     """Add the token check, the body limit and the plain error answers to the app."""
-    raw = os.environ.get("ACTIONS_MAX_BODY_BYTES", "").strip()
-    limit = int(raw) if raw.isdigit() else DEFAULT_MAX_BODY_BYTES
+    limit = current_settings().actions_max_body_bytes
     app.config.REQUEST_MAX_SIZE = limit  # a body without Content-Length is cut there
     token = expected_token()
     if not token:

@@ -16,7 +16,6 @@ year have long left it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,15 +26,14 @@ from sqlalchemy.sql import column, table
 
 from actions import db
 from actions.db import Appointment, Handoff, ProcessedMessage, Rating, utcnow
+from settings import current as current_settings
 
-DEFAULT_RETENTION_DAYS = 365
 _EVENTS = table("events", column("sender_id"), column("timestamp"))
 
 
 def retention_days() -> int:
-    """DATA_RETENTION_DAYS, or its default when unset or not a whole number >= 0."""
-    raw = os.environ.get("DATA_RETENTION_DAYS", "").strip()
-    return int(raw) if raw.isdigit() else DEFAULT_RETENTION_DAYS
+    """DATA_RETENTION_DAYS (settings.py)."""
+    return current_settings().data_retention_days
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import signal
 import threading
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 from actions.appointment_store import BOOKED, car_label, to_utc
 from actions.appointment_times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
+from settings import current as current_settings
 from understanding.text import mask_phone
 
 logger = logging.getLogger("actions.reminders")
@@ -56,14 +56,15 @@ class ReminderSettings:
 
     @classmethod
     def from_env(cls) -> "ReminderSettings":
+        given = current_settings()
         kinds = []
-        if (os.environ.get("REMINDER_DAY_BEFORE") or "true").lower() in ("1", "true", "yes", "si", "sí"):
+        if given.reminder_day_before:
             kinds.append(Kind("day_before", timedelta(hours=24), "reminder_day_before_sent_at"))
-        hours = float(os.environ.get("REMINDER_HOURS_BEFORE") or 2)
+        hours = given.reminder_hours_before
         if hours > 0:
             kinds.append(Kind("hours_before", timedelta(hours=hours), "reminder_hours_before_sent_at"))
         kinds.sort(key=lambda k: k.before, reverse=True)
-        return cls(tuple(kinds), float(os.environ.get("REMINDER_POLL_SECONDS") or 60))
+        return cls(tuple(kinds), given.reminder_poll_seconds)
 
 
 def due(session: Session, now: datetime, settings: ReminderSettings) -> List[Tuple[Appointment, Kind]]:
@@ -154,10 +155,10 @@ class LogSender:
 
 
 def sender_from_env() -> Sender:
-    sid, token = os.environ.get("TWILIO_ACCOUNT_SID"), os.environ.get("TWILIO_AUTH_TOKEN")
-    number = os.environ.get("TWILIO_WHATSAPP_NUMBER")
+    given = current_settings()
+    sid, token, number = given.twilio_account_sid, given.twilio_auth_token, given.twilio_whatsapp_number
     if sid and token and number:
-        return TwilioSender(sid, token, number, os.environ.get("TWILIO_API_BASE_URL") or None)
+        return TwilioSender(sid, token, number, given.twilio_api_base_url or None)
     return LogSender()
 
 

@@ -23,7 +23,6 @@ same list.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +34,7 @@ import numpy as np
 from actions import financing
 from actions.catalog_index import BODY_GROUPS, BODY_LABELS, CatalogIndex
 from actions.formatting import car_name, format_km, format_price
+from settings import current as current_settings
 from understanding import cues
 from understanding.amounts import Bound, comparator_end, find_amounts, find_bounds
 from understanding.names import NameMatch, find_names
@@ -427,8 +427,9 @@ class Monthly(Filter):
 def monthly_plan(filters: Dict[str, Any]) -> Tuple[Optional[int], Decimal, int]:
     """(down payment in pesos or None, down payment percent, months) the monthly filter assumes."""
     pct = filters.get("monthly_down_pct")
-    default_pct = Decimal(os.environ.get("SEARCH_MONTHLY_DOWN_PCT") or "20")
-    months = int(filters.get("monthly_term") or os.environ.get("SEARCH_MONTHLY_TERM") or 72)
+    given = current_settings()
+    default_pct = given.search_monthly_down_pct
+    months = int(filters.get("monthly_term") or given.search_monthly_term)
     down = filters.get("monthly_down")
     return (int(down) if down is not None else None), Decimal(str(pct)) if pct is not None else default_pct, months
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import re
 import time
 from collections import OrderedDict, deque
@@ -29,10 +28,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.whatsapp_text import LONG_MESSAGE_REPLY, message_max_chars
+from settings import current as current_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATE_LIMIT = 30
 _SENDER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{7,}")
 
@@ -72,12 +71,8 @@ class TokenRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        credentials = credentials or {}
-        token = str(credentials.get("token") or os.environ.get("REST_API_TOKEN") or "").strip()
-        limit = str(credentials.get("rate_limit") or os.environ.get("REST_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
-        if not limit.isdigit():
-            raise ValueError(f"REST_RATE_LIMIT must be a whole number, got {limit!r}")
-        return cls(token, int(limit))
+        given = current_settings()  # settings.py: credentials.yml names the channel only
+        return cls(given.rest_api_token, given.rest_rate_limit)
 
     def __init__(self, token: Text, rate_limit: int) -> None:
         self.token = token

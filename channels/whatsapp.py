@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import re
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -50,23 +49,14 @@ from channels.whatsapp_text import (
     option_number,
     render,
 )
+from settings import current as current_settings
 from understanding.text import mask_phone
 
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(minutes=1)
-DEFAULT_RATE_LIMIT = 20
-DEFAULT_DATABASE_URL = "sqlite:///var/kavak.db"
 MAX_BODY_BYTES = 16 * 1024
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-f]{32}")
-
-
-def _setting(credentials: Dict[Text, Any], key: Text, env: Text, default: Text) -> Text:
-    """A value from credentials.yml when given there, else from the environment, else the default."""
-    value = credentials.get(key)
-    if value is None or value == "":
-        value = os.environ.get(env, "")
-    return str(value).strip() or default
 
 
 def _form(request: Request) -> RequestParameters:
@@ -76,11 +66,6 @@ def _form(request: Request) -> RequestParameters:
             parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True)
         )
     return request.ctx.twilio_form
-
-
-def _is_off(value: Text) -> bool:
-    """Only an explicit false/0/no/off turns a safety switch off."""
-    return value.strip().lower() in {"false", "0", "no", "off"}
 
 
 class WhatsAppCollector(OutputChannel):
@@ -110,19 +95,14 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        credentials = credentials or {}
-        rate_limit = _setting(credentials, "rate_limit", "WHATSAPP_RATE_LIMIT", str(DEFAULT_RATE_LIMIT))
-        if not rate_limit.isdigit():
-            raise ValueError(f"WHATSAPP_RATE_LIMIT must be a whole number, got {rate_limit!r}")
+        given = current_settings()  # settings.py: credentials.yml names the channel only
         return cls(
-            auth_token=_setting(credentials, "auth_token", "TWILIO_AUTH_TOKEN", ""),
-            webhook_url=_setting(credentials, "webhook_url", "TWILIO_WEBHOOK_URL", ""),
-            validate_signature=not _is_off(
-                _setting(credentials, "validate_signature", "TWILIO_VALIDATE_SIGNATURE", "true")
-            ),
-            rate_limit=int(rate_limit),
-            database_url=_setting(credentials, "database_url", "DATABASE_URL", DEFAULT_DATABASE_URL),
-            account_sid=_setting(credentials, "account_sid", "TWILIO_ACCOUNT_SID", ""),
+            auth_token=given.twilio_auth_token,
+            webhook_url=given.twilio_webhook_url,
+            validate_signature=given.twilio_validate_signature,
+            rate_limit=given.whatsapp_rate_limit,
+            database_url=given.database_url,
+            account_sid=given.twilio_account_sid,
         )
 
     def __init__(

@@ -8,9 +8,10 @@ must not import the actions package, whose modules belong to the other environme
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional
+
+from settings import current as current_settings
 
 WHATSAPP_LIMIT = 1600
 
@@ -23,7 +24,6 @@ RATE_LIMIT_REPLY = (
     "Recibí muchos mensajes seguidos 😅\nDame un minuto y escríbeme de nuevo; con gusto te sigo ayudando."
 )
 ERROR_REPLY = "Perdón, tuve un problema técnico 😓 ¿Me lo escribes de nuevo en un momento?"
-DEFAULT_MESSAGE_MAX_CHARS = 1000
 LONG_MESSAGE_REPLY = (
     "Tu mensaje es muy largo para mí 😅\n"
     '¿Me lo escribes más corto? Con una o dos frases me basta, por ejemplo: "busco una SUV de menos de 400 mil".'
@@ -32,8 +32,7 @@ LONG_MESSAGE_REPLY = (
 
 def message_max_chars() -> int:
     """The longest customer message processed (MESSAGE_MAX_CHARS, 1000): longer ones get LONG_MESSAGE_REPLY."""
-    raw = os.environ.get("MESSAGE_MAX_CHARS", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MESSAGE_MAX_CHARS
+    return current_settings().message_max_chars
 
 
 _CHOICE = re.compile(r"^#?\s*(\d{1,2})\s*[.)]?$")

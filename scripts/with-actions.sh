@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start the action server, wait for its /health, run the given command, and
 # stop both when the command ends or when Ctrl-C / SIGTERM arrives.
-#   scripts/with-actions.sh <actions-port> <command...>
+#   python -m settings scripts/with-actions.sh <command...>
+# (settings.py puts ACTIONS_PORT, and ACTIONS_HOST as SANIC_HOST, in the environment.)
 set -uo pipefail
-port=$1; shift
+port=$ACTIONS_PORT
 mkdir -p var
 
 # Bound to ACTIONS_HOST (127.0.0.1 by default): only Rasa, on this machine, calls the actions.
-SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/actions/bin/python -m rasa_sdk --actions actions -p "$port" > var/actions.log 2>&1 &
+.venv/actions/bin/python -m rasa_sdk --actions actions -p "$port" > var/actions.log 2>&1 &
 actions=$!
 main=""
 stop() {

@@ -18,7 +18,7 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
-echo "Recordatorios por WhatsApp cada ${REMINDER_POLL_SECONDS:-60} s (log: var/reminders.log)"
+echo "Recordatorios por WhatsApp cada ${REMINDER_POLL_SECONDS} s (log: var/reminders.log)"
 "$@" <&0 &
 main=$!
 wait "$main"

@@ -19,7 +19,6 @@ and two custom actions) the most. Each process therefore works on at most
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from settings import current as current_settings
 from stores.engine import create_engine
 
 _metadata = sa.MetaData()
@@ -56,8 +56,9 @@ class SQLLockStore(LockStore):
         url: Optional[Text] = None,
         turns_at_once: Optional[int] = None,
     ) -> None:
-        self.engine = create_engine(url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db")
-        self._turns = asyncio.Semaphore(turns_at_once or int(os.environ.get("TURNS_AT_ONCE") or 2))
+        given = current_settings()
+        self.engine = create_engine(url or given.database_url)
+        self._turns = asyncio.Semaphore(turns_at_once or given.turns_at_once)
         try:
             _metadata.create_all(self.engine, checkfirst=True)
         except sa.exc.DatabaseError:  # another worker created it at the same moment

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
@@ -32,6 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from settings import current as current_settings
 from stores.engine import create_engine
 
 
@@ -53,8 +53,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         # Bounded by count and by bytes (TRACKER_CACHE_MAX_MB, 256): the least recently used go first.
         self.max_cached = int(max_cached)
-        megabytes = os.environ.get("TRACKER_CACHE_MAX_MB", "").strip()
-        self.max_bytes = int(float(megabytes) * 1024 * 1024) if megabytes else 256 * 1024 * 1024
+        self.max_bytes = int(current_settings().tracker_cache_max_mb * 1024 * 1024)
         self._bytes = 0
         self._known: "OrderedDict[Text, _Known]" = OrderedDict()
         if self.engine.dialect.name == "sqlite":

@@ -12,6 +12,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from settings import Settings
 from tests.servers import ROOT
 
 
@@ -212,31 +213,54 @@ def test_sql_lock_store_goes_past_and_removes_a_crashed_process_ticket(tmp_path)
 
 # --- the configuration table ---------------------------------------------------------------
 
-_ENV_READ = re.compile(r"(?:environ|getenv|_env\w*\(|_setting\(|_limit\().*")
-_NAME = re.compile(r"\"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\"")
-# Read by Rasa, Sanic or the scripts rather than by this project's Python.
-_FRAMEWORK_SETTINGS = {"SANIC_WORKERS", "SANIC_REQUEST_MAX_SIZE", "ACTIONS_HOST"}
+_PROJECT_CODE = ("actions", "channels", "stores", "understanding", "rasa_sdk_plugins")
 
 
-def settings_read_by_the_code() -> set:
-    names = set()
-    for folder in ("actions", "channels", "stores", "understanding", "rasa_sdk_plugins"):
-        for path in (ROOT / folder).rglob("*.py"):
-            for line in path.read_text().splitlines():
-                for read in _ENV_READ.findall(line):
-                    names.update(_NAME.findall(read))
-    for path in ("endpoints.yml", "credentials.yml"):
-        names.update(re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / path).read_text()))
-    return names
-
-
-def test_the_readme_configuration_table_names_every_setting_the_code_reads():
+def _readme_table() -> dict:
+    """{setting: its default cell} of the README's configuration table."""
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", table, flags=re.M))
-    in_code = settings_read_by_the_code()
-    assert in_code - documented == set(), "settings read by the code but missing from the README table"
-    assert documented - in_code - _FRAMEWORK_SETTINGS == set(), "README table rows the code never reads"
-    makefile = (ROOT / "Makefile").read_text() + (ROOT / "scripts" / "with-actions.sh").read_text()
-    for name in _FRAMEWORK_SETTINGS:
-        assert name in makefile
+    return dict(re.findall(r"^\| `([A-Z0-9_]+)` \| ([^|]*) \|", table, flags=re.M))
+
+
+def _spelled(default) -> str:
+    """A default as the README writes it: 6.0 as 6, True as true."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
+    return str(default)
+
+
+def test_the_readme_configuration_table_is_the_settings_module_with_its_defaults():
+    table = _readme_table()
+    assert list(table) == Settings.names(), "README rows and settings.py fields differ (or their order)"
+    for name, cell in table.items():
+        default = Settings.default_of(name)
+        written = re.match(r"`([^`]*)`", cell)
+        if default == "":
+            assert not written, f"{name}: the README gives a default the code does not have"
+        else:
+            assert written and written.group(1) == _spelled(default), f"{name}: README says {cell}, code {default}"
+
+
+def test_only_the_settings_module_reads_the_environment():
+    readers = [
+        str(path.relative_to(ROOT))
+        for folder in _PROJECT_CODE
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"\bos\.environ\b|\bgetenv\(", path.read_text())
+    ]
+    assert readers == []
+    for path in ("endpoints.yml", "credentials.yml"):
+        assert set(re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / path).read_text())) <= set(Settings.names())
+
+
+def test_the_makefile_and_compose_do_not_repeat_the_defaults():
+    makefile = (ROOT / "Makefile").read_text()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    for name in Settings.names():
+        assert not re.search(rf"^export {name}\b.*=", makefile, flags=re.M), name
+        default = _spelled(Settings.default_of(name))
+        if default:
+            assert f"${{{name}:-{default}}}" not in compose, name

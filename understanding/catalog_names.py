@@ -11,13 +11,13 @@ database cannot be read, the well-known names of `known_cars` still work.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Optional, Tuple
 
 import sqlalchemy as sa
 
+from settings import current as current_settings
 from understanding.names import Vocabulary, vocabulary
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ _by_url: dict = {}
 
 def catalog_names(url: Optional[str] = None) -> CatalogNames:
     """The shared reader of `url` (default: DATABASE_URL)."""
-    url = url or os.environ.get("DATABASE_URL") or "sqlite:///var/kavak.db"
+    url = url or current_settings().database_url
     if url not in _by_url:
         _by_url[url] = CatalogNames(url)
     return _by_url[url]
