@@ -76,7 +76,7 @@ $(VENV_ACTIONS)/.installed: actions/requirements-actions.txt tests/requirements-
 db: $(VENV_ACTIONS)/.installed
 	@mkdir -p var
 	$(APY) -m actions.db upgrade
-	$(APY) -m actions.catalog_sync --if-empty $(SAMPLE_CATALOG)
+	$(APY) -m actions.catalog.sync --if-empty $(SAMPLE_CATALOG)
 
 $(MODEL): $(VENV_RASA)/.installed $(TRAINING_FILES)
 	$(RASA) train --domain domain --fixed-model-name kavak --out models
@@ -110,7 +110,7 @@ rasa-server: setup
 	@exec $(tf_threads) $(SETTINGS) $(rasa_run)
 
 reminders: db
-	$(APY) -m actions.reminders
+	$(APY) -m actions.appointments.reminders
 
 report: db
 	@$(APY) -m actions.report
@@ -123,7 +123,7 @@ catalog: $(VENV_ACTIONS)/.installed
 	@test -n "$(CSV)" || { echo "Uso: make catalog CSV=ruta/al/catalogo.csv"; exit 2; }
 	@mkdir -p var
 	$(APY) -m actions.db upgrade
-	$(APY) -m actions.catalog_sync "$(CSV)"
+	$(APY) -m actions.catalog.sync "$(CSV)"
 
 test: setup
 	$(MAKE) --no-print-directory lint validate test-py test-stories eval
@@ -153,7 +153,7 @@ EVAL_CATALOG := $(firstword $(wildcard ../shared/data/kavak_sample_catalog.csv) 
 eval: setup
 	@rm -f $(EVAL_DB)
 	@DATABASE_URL=sqlite:///$(EVAL_DB) $(APY) -m actions.db upgrade > /dev/null
-	@DATABASE_URL=sqlite:///$(EVAL_DB) $(APY) -m actions.catalog_sync $(EVAL_CATALOG) > /dev/null
+	@DATABASE_URL=sqlite:///$(EVAL_DB) $(APY) -m actions.catalog.sync $(EVAL_CATALOG) > /dev/null
 	DATABASE_URL=sqlite:///$(EVAL_DB) $(VENV_RASA)/bin/python -m tests.nlu.evaluate --model $(MODEL) $(NLU_SET)
 
 bench: setup

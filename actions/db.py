@@ -100,7 +100,7 @@ class Rating(Base):
 
 
 class Handoff(Base):
-    """A customer asked to talk to a person (actions/handoff.py)."""
+    """A customer asked to talk to a person (actions/handoff/actions.py)."""
 
     __tablename__ = "handoffs"
 

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 
 from actions import db  # noqa: E402
-from actions.appointment_store import check_slot, find_cars  # noqa: E402
-from actions.appointment_times import MONTHS, Settings, _parse_when, parse_when  # noqa: E402
+from actions.appointments.reminders import LogSender, ReminderSettings, send_due  # noqa: E402
+from actions.appointments.store import check_slot, find_cars  # noqa: E402
+from actions.appointments.times import MONTHS, Settings, _parse_when, parse_when  # noqa: E402
 from actions.db import Appointment, Car, get_engine, session_scope  # noqa: E402
-from actions.reminders import LogSender, ReminderSettings, send_due  # noqa: E402
 from actions.report import build  # noqa: E402
 from tests.servers import Servers  # noqa: E402
 
@@ -141,7 +141,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="conversations through the servers")
     parser.add_argument("--no-servers", action="store_true", help="skip the conversation")
     args = parser.parse_args(argv)
-    logging.getLogger("actions.reminders").setLevel(logging.WARNING)
+    logging.getLogger("actions.appointments.reminders").setLevel(logging.WARNING)
     random.seed(7)
     settings = Settings.from_env()
     now = settings.now()

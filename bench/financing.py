@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actions import financing  # noqa: E402
+from actions.financing import plan as financing  # noqa: E402
 
 MESSAGE = "calcula el financiamiento para un auto de 500 mil con 20% de enganche y tasa de 12%"
 

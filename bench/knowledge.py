@@ -26,8 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from actions import db, embeddings, knowledge  # noqa: E402
-from actions.fallback import PASSAGE_MIN_SCORE, ActionLLMFallback  # noqa: E402
+from actions import db  # noqa: E402
+from actions.catalog import embeddings  # noqa: E402
+from actions.knowledge import base as knowledge  # noqa: E402
+from actions.knowledge.actions import ActionLLMFallback  # noqa: E402
+from actions.knowledge.llm import PASSAGE_MIN_SCORE  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 
 HELD_OUT = {

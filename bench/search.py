@@ -28,8 +28,10 @@ from typing import List
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actions import catalog_index, db, search  # noqa: E402
-from actions.catalog_sync import COLUMNS, sync  # noqa: E402
+from actions import db  # noqa: E402
+from actions.catalog import index as catalog_index  # noqa: E402
+from actions.catalog.sync import COLUMNS, sync  # noqa: E402
+from actions.search import turn as search  # noqa: E402
 
 TRIMS = [
     "SENSE",
@@ -151,7 +153,7 @@ def main() -> None:
 
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "actions.catalog_sync", str(catalog)],
+        [sys.executable, "-m", "actions.catalog.sync", str(catalog)],
         cwd=ROOT,
         check=True,
         env={**os.environ, "DATABASE_URL": url},

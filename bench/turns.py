@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions import db  # noqa: E402
-from actions.catalog_sync import sync  # noqa: E402
+from actions.catalog.sync import sync  # noqa: E402
 from tests.servers import Servers  # noqa: E402
 
 # A whole sales conversation: greeting, search, details, financing, visit, MSAT.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Run the reminder loop (python -m actions.reminders) next to the given command,
+# Run the reminder loop (python -m actions.appointments.reminders) next to the given command,
 # and stop it when the command ends or when SIGINT / SIGTERM arrives.
 #   scripts/with-reminders.sh <command...>      (make run: inside with-actions.sh)
 set -uo pipefail
 mkdir -p var
 
-.venv/actions/bin/python -m actions.reminders >> var/reminders.log 2>&1 &
+.venv/actions/bin/python -m actions.appointments.reminders >> var/reminders.log 2>&1 &
 reminders=$!
 main=""
 stop() {

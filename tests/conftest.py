@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from actions import db
-from actions.catalog_sync import sync
+from actions.catalog.sync import sync
 from tests.servers import ROOT, Servers
 
 SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "kavak_sample_catalog.csv"

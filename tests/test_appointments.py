@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from actions import db
-from actions.appointment_store import (
+from actions.appointments.store import (
     BOOKED,
     CANCELLED,
     MOVED,
@@ -26,7 +26,7 @@ from actions.appointment_store import (
     pick,
     upcoming,
 )
-from actions.appointment_times import (
+from actions.appointments.times import (
     MONTHS,
     WEEKDAYS,
     Settings,

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, text
 
 from actions import db
-from actions.catalog_index import body_type, describe
-from actions.catalog_sync import main
+from actions.catalog.index import body_type, describe
+from actions.catalog.sync import main
 from actions.db import Car
 
 HEADER = "stockId,km,price,make,model,year,version,bluetooth,largo,ancho,altura,carPlay\n"

@@ -13,10 +13,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from actions import db, financing
-from actions.catalog_index import body_type, gearbox
-from actions.catalog_sync import sync
-from actions.search_filters import monthly_payment_of
+from actions import db
+from actions.catalog.index import body_type, gearbox
+from actions.catalog.sync import sync
+from actions.financing import plan as financing
+from actions.search.filters import monthly_payment_of
 from tests.conftest import SHARED_CATALOG
 from tests.servers import Servers
 

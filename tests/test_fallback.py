@@ -13,17 +13,12 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db, fallback, knowledge
+from actions import db
 from actions.db import Car, session_scope
-from actions.fallback import (
-    ActionLLMFallback,
-    CallLimit,
-    LLMClient,
-    Settings,
-    quoted_prices,
-    recent_turns,
-    safe_answer,
-)
+from actions.knowledge import base as knowledge
+from actions.knowledge import llm
+from actions.knowledge.actions import ActionLLMFallback
+from actions.knowledge.llm import CallLimit, LLMClient, Settings, quoted_prices, recent_turns, safe_answer
 from tests.fake_openai import FakeOpenAI
 from tests.servers import Servers
 from understanding.cues import is_manipulation
@@ -78,7 +73,7 @@ def fake():
 @pytest.fixture(autouse=True)
 def fresh_llm(monkeypatch):
     """Each test starts with closed breakers and no calls counted (they live in the process)."""
-    monkeypatch.setattr(fallback, "llm", LLMClient())
+    monkeypatch.setattr(llm, "client", LLMClient())
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.db import Rating, session_scope
-from actions.feedback import conversation_topics, parse_score, thanks_for
+from actions.feedback.msat import conversation_topics, parse_score, thanks_for
 from tests.servers import domain_responses
 
 RESPONSES = domain_responses()

@@ -1,4 +1,4 @@
-"""Financing logic (actions/financing.py) against values computed by hand."""
+"""Financing logic (actions/financing/plan.py) against values computed by hand."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from actions import financing
-from actions.financing import (
+from actions.financing import plan as financing
+from actions.financing.plan import (
     FinancingInput,
     Row,
     check_down_payment,

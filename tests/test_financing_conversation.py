@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from actions import db, financing
+from actions import db
+from actions.financing import plan as financing
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import yaml
 
-from actions import embeddings, knowledge
-from actions.fallback import PASSAGE_MIN_SCORE, quoted_prices
+from actions.catalog import embeddings
 from actions.formatting import WHATSAPP_LIMIT
+from actions.knowledge import base as knowledge
+from actions.knowledge.llm import PASSAGE_MIN_SCORE, quoted_prices
 
 ROOT = Path(__file__).resolve().parents[1]
 

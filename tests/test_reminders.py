@@ -16,10 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from actions import db
-from actions.appointment_store import BOOKED, CANCELLED, MOVED
-from actions.appointment_times import Settings
-from actions.db import Appointment, session_scope
-from actions.reminders import (
+from actions.appointments.reminders import (
     LogSender,
     ReminderSettings,
     TwilioSender,
@@ -28,6 +25,9 @@ from actions.reminders import (
     sender_from_env,
     whatsapp_address,
 )
+from actions.appointments.store import BOOKED, CANCELLED, MOVED
+from actions.appointments.times import Settings
+from actions.db import Appointment, session_scope
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.test_appointments import MX, new_car
 from understanding.text import mask_phone
@@ -160,7 +160,7 @@ def test_a_failed_send_is_retried_on_the_next_poll(url, twilio, caplog):
     add(url, car.stock_id, VISIT, created=VISIT - timedelta(days=3))
     twilio.fail_next = 1
     now = VISIT - timedelta(hours=20)
-    with caplog.at_level(logging.ERROR, logger="actions.reminders"):
+    with caplog.at_level(logging.ERROR, logger="actions.appointments.reminders"):
         assert send(twilio, url, now) == 0
     assert "se reintentará" in caplog.text
     assert send(twilio, url, now + timedelta(minutes=1)) == 1
@@ -175,7 +175,7 @@ def test_without_credentials_reminders_are_logged(url, monkeypatch, caplog):
     car = new_car(url)
     add(url, car.stock_id, VISIT, created=VISIT - timedelta(days=3))
     add(url, car.stock_id, VISIT + timedelta(hours=2), created=VISIT - timedelta(days=3), sender="rest-user-42")
-    with caplog.at_level(logging.INFO, logger="actions.reminders"):
+    with caplog.at_level(logging.INFO, logger="actions.appointments.reminders"):
         assert send_due(sender, now=VISIT - timedelta(hours=20), url=url, settings=settings()) == 2
     assert "sin credenciales de Twilio" in caplog.text and "whatsapp:+52*******5678" in caplog.text
     assert "no es una dirección de WhatsApp" in caplog.text and "rest-user-42" not in caplog.text
@@ -213,7 +213,11 @@ def start_process(url: str, twilio: FakeTwilio, log: Path) -> subprocess.Popen:
     }
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "actions.reminders"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "actions.appointments.reminders"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 

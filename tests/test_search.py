@@ -13,8 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actions import catalog_index, db, embeddings, search, search_filters, search_replies
-from actions.catalog_sync import sync
+from actions import db
+from actions.catalog import embeddings
+from actions.catalog import index as catalog_index
+from actions.catalog.sync import sync
+from actions.search import filters as search_filters
+from actions.search import replies as search_replies
+from actions.search import turn as search
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
 from understanding import names as search_names

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from actions import db
-from actions.catalog_index import RELOAD_SECONDS
-from actions.catalog_sync import sync
+from actions.catalog.index import RELOAD_SECONDS
+from actions.catalog.sync import sync
 from tests.servers import ROOT, Servers
 
 PRICE = re.compile(r"\$(\d{1,3}(?:,\d{3})+)")

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from actions import db
-from actions.catalog_sync import sync
+from actions.catalog.sync import sync
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
 from understanding import catalog_names, cues

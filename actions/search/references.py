@@ -8,8 +8,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from actions.catalog_index import CarInfo, CatalogIndex
-from actions.search_filters import FILLER, matching
+from actions.catalog.index import CarInfo, CatalogIndex
+from actions.search.filters import FILLER, matching
 from understanding.cues import THIS_ONE, list_pointers, superlative
 from understanding.names import NameMatch, find_names
 from understanding.text import normalize

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from actions.appointment_times import VISIT, Settings, check_time, format_day, hhmm
+from actions.appointments.times import VISIT, Settings, check_time, format_day, hhmm
 from actions.db import Appointment, Car
 from actions.formatting import car_name
 from understanding.text import normalize

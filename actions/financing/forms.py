@@ -21,12 +21,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions import financing
-from actions.catalog_index import catalog
+from actions.catalog.index import catalog
 from actions.db import Car, session_scope
+from actions.financing import plan as financing
 from actions.formatting import car_name, format_price, split_message
 from actions.forms import leave_line, replaced_form, since_opened
-from actions.search_references import resolve_cars
+from actions.search.references import resolve_cars
 from understanding.cues import list_position
 
 PRICE = "financing_price"

@@ -17,16 +17,15 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions import appointment_times, embeddings
+from actions.appointments import times as appointment_times
+from actions.catalog import embeddings
 from understanding.text import normalize
 
-KNOWLEDGE_FILE = Path(__file__).resolve().parents[1] / "catalog" / "knowledge.md"
+KNOWLEDGE_FILE = Path(__file__).resolve().parents[2] / "catalog" / "knowledge.md"
 
 # FAQ intent -> slug of the section that answers it.
 FAQ_SECTIONS: Dict[str, str] = {
@@ -172,20 +171,3 @@ def get_index() -> KnowledgeIndex:
 def retrieve(query: str, k: int = 3) -> List[Hit]:
     """The k most relevant passages for a question."""
     return get_index().search(query, k)
-
-
-class ActionAnswerFaq(Action):
-    """Answer a FAQ intent with its knowledge-base section; inside a form, the form re-asks."""
-
-    def name(self) -> str:
-        return "action_answer_faq"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List:
-        answer = faq_answer((tracker.latest_message.get("intent") or {}).get("name"))
-        if answer is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        dispatcher.utter_message(text=answer)
-        if not tracker.active_loop:
-            dispatcher.utter_message(response="utter_faq_followup")
-        return []

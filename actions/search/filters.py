@@ -31,8 +31,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from actions import financing
-from actions.catalog_index import BODY_GROUPS, BODY_LABELS, CatalogIndex
+from actions.catalog.index import BODY_GROUPS, BODY_LABELS, CatalogIndex
+from actions.financing import plan as financing
 from actions.formatting import car_name, format_km, format_price
 from settings import current as current_settings
 from understanding import cues

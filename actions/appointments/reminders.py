@@ -7,7 +7,7 @@ and a reminder that became due while the sender was down still goes out (unless
 the visit has started or a later reminder is already due). Without Twilio
 credentials the reminder is written to the log instead of sent.
 
-    python -m actions.reminders [--once]      (`make reminders`; `make run` starts it)
+    python -m actions.appointments.reminders [--once]      (`make reminders`; `make run` starts it)
 
 Settings (environment):
     REMINDER_DAY_BEFORE      true  (remind 24 h before the visit)
@@ -31,13 +31,13 @@ from typing import List, Optional, Protocol, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actions.appointment_store import BOOKED, car_label, to_utc
-from actions.appointment_times import Settings, format_day, hhmm
+from actions.appointments.store import BOOKED, car_label, to_utc
+from actions.appointments.times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
 from settings import current as current_settings
 from understanding.text import mask_phone
 
-logger = logging.getLogger("actions.reminders")
+logger = logging.getLogger("actions.appointments.reminders")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ import numpy as np
 from sqlalchemy import Integer, func, select, update
 from threadpoolctl import threadpool_limits
 
-from actions import db, embeddings
+from actions import db
+from actions.catalog import embeddings
 from actions.db import Car
 from actions.formatting import format_price
 from settings import current as current_settings

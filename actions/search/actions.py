@@ -16,9 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import search
-from actions.catalog_index import CatalogIndex, catalog
+from actions.catalog.index import CatalogIndex, catalog
 from actions.forms import leave_form
+from actions.search import turn as search
 
 logger = logging.getLogger(__name__)
 

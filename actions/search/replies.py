@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from actions.catalog_index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
+from actions.catalog.index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
 from actions.formatting import car_name, format_km, format_price
-from actions.search_filters import describe_filters, describe_monthly_plan, monthly_payment_of
+from actions.search.filters import describe_filters, describe_monthly_plan, monthly_payment_of
 from understanding.cues import feature_asked
 from understanding.text import normalize
 

@@ -1,7 +1,7 @@
 """Visits to see a car, the Rasa layer: the form `appointment_form` (car, day, time,
 full name), its validation action, and the actions that ask, book, show, cancel
-and move an appointment. The rules themselves are in actions/appointment_times.py
-(when) and actions/appointment_store.py (storage). The customer's phone is the
+and move an appointment. The rules themselves are in actions/appointments/times.py
+(when) and actions/appointments/store.py (storage). The customer's phone is the
 conversation id (the WhatsApp sender, `whatsapp:+52...`).
 """
 
@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointment_store import (
+from actions.appointments.store import (
     SlotTaken,
     book,
     cancel,
@@ -30,20 +30,11 @@ from actions.appointment_store import (
     pick,
     upcoming,
 )
-from actions.appointment_times import (
-    Settings,
-    When,
-    changes_date,
-    check_day,
-    format_day,
-    hhmm,
-    parse_time,
-    parse_when,
-)
+from actions.appointments.times import Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when
 from actions.db import Car, session_scope
 from actions.formatting import format_price
 from actions.forms import leave_form, leave_line, replaced_form, since_opened
-from actions.search_replies import NUMBER_EMOJI
+from actions.search.replies import NUMBER_EMOJI
 from understanding.cues import is_list_number, list_position
 
 FORM = "appointment_form"

@@ -1,10 +1,10 @@
 """Car search: ranking, relaxation when nothing matches, and the conversation turns.
 
-Search ranks the available cars that pass the filters (`actions/search_filters.py`)
+Search ranks the available cars that pass the filters (`actions/search/filters.py`)
 by their free description, with the embeddings of `catalog_index` plus the
 words it shares with each car's description. The `*_turn` functions take the
 conversation state (slot values) and return the reply text and the slot
-updates; `actions/search_actions.py` is the Rasa layer. Unavailable cars are
+updates; `actions/search/actions.py` is the Rasa layer. Unavailable cars are
 never in the index, so they are never offered.
 """
 
@@ -15,9 +15,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from actions.catalog_index import CarInfo, CatalogIndex, encode_query
+from actions.catalog.index import CarInfo, CatalogIndex, encode_query
 from actions.formatting import car_name, format_price, split_message
-from actions.search_filters import (
+from actions.search.filters import (
     FILTERS,
     Body,
     Names,
@@ -29,8 +29,8 @@ from actions.search_filters import (
     parse_request,
     relaxations,
 )
-from actions.search_references import Reference, resolve_cars
-from actions.search_replies import answer_feature, car_details, compare, format_results
+from actions.search.references import Reference, resolve_cars
+from actions.search.replies import answer_feature, car_details, compare, format_results
 from understanding.cues import RESET, THE_ONE
 from understanding.known_cars import KNOWN_MAKES, KNOWN_MODELS
 from understanding.text import normalize

@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.appointment_times import Settings, format_day, hhmm
+from actions.appointments.times import Settings, format_day, hhmm
 from actions.db import Handoff, session_scope
 from actions.forms import leave_form
 

@@ -1,4 +1,4 @@
-"""Sync the catalog to a CSV snapshot: `python -m actions.catalog_sync [--if-empty] CSV`.
+"""Sync the catalog to a CSV snapshot: `python -m actions.catalog.sync [--if-empty] CSV`.
 
 The CSV has the original's columns (stockId, km, price, make, model, year,
 version, bluetooth, largo, ancho, altura, carPlay). Every row is validated; bad
@@ -31,8 +31,9 @@ from typing import Dict, List, Optional, TextIO, Tuple
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import catalog_index, db
-from actions.catalog_index import CarData
+from actions import db
+from actions.catalog import index as catalog_index
+from actions.catalog.index import CarData
 from actions.db import Car, utcnow
 from settings import current as current_settings
 
@@ -329,7 +330,7 @@ def catalog_size(url: Optional[str] = None) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m actions.catalog_sync", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m actions.catalog.sync", description=__doc__.split("\n")[0])
     parser.add_argument("csv", type=Path, help="ruta del CSV del catálogo")
     parser.add_argument("--if-empty", action="store_true", help="solo si el catálogo no tiene autos")
     args = parser.parse_args(argv)

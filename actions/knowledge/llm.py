@@ -1,6 +1,6 @@
 """LLM fallback: grounded, guarded, time-boxed answers to what the rules don't cover.
 
-`action_llm_fallback` answers low-confidence messages (nlu_fallback), open
+`action_llm_fallback` (actions.py) answers low-confidence messages (nlu_fallback), open
 questions and anything the dialogue policy can't place. It asks any
 OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM, llama.cpp)
 with a prompt grounded on the knowledge base, the car in focus, the current
@@ -37,14 +37,11 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import UserUtteranceReverted
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions import knowledge
 from actions.db import Car, session_scope
-from actions.formatting import format_km, format_price, split_message
+from actions.formatting import format_km, format_price
+from actions.knowledge import base as knowledge
 from settings import current as current_settings
 from understanding.amounts import find_amounts
 from understanding.cues import is_manipulation
@@ -370,7 +367,7 @@ class LLMClient:
         return answer
 
 
-llm = LLMClient()
+client = LLMClient()  # one per process: its breakers and call limits are shared
 
 
 def offline_answer(hits: List[knowledge.Hit]) -> Optional[str]:
@@ -378,71 +375,3 @@ def offline_answer(hits: List[knowledge.Hit]) -> Optional[str]:
     if hits and hits[0].score >= PASSAGE_MIN_SCORE:
         return hits[0].passage.text
     return None
-
-
-class ActionLLMFallback(Action):
-    """Answer what the rules don't cover: LLM when available, knowledge base otherwise."""
-
-    def name(self) -> str:
-        return "action_llm_fallback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        # Like Rasa's default fallback, a core fallback leaves no trace in the dialogue.
-        events = [] if intent in ROUTED_INTENTS else [UserUtteranceReverted()]
-        question = (tracker.latest_message.get("text") or "").strip()
-        if not question:
-            dispatcher.utter_message(response="utter_default")
-            return events
-        if is_manipulation(question):
-            dispatcher.utter_message(response="utter_refuse_manipulation")
-            return events
-
-        settings = Settings.from_env()
-        question = question[: settings.max_question_chars]
-        hits = await _in_thread(knowledge.retrieve, question, PASSAGES_IN_PROMPT, default=[])
-        answer = await self._ask_model(question, hits, tracker, settings)
-        if answer is not None:  # the model already steers back (rule 5 of the prompt)
-            for chunk in split_message(answer):
-                dispatcher.utter_message(text=chunk)
-            return events
-        passage = offline_answer(hits)
-        if passage is None:
-            dispatcher.utter_message(
-                response="utter_default" if intent == "nlu_fallback" else "utter_knowledge_unknown"
-            )
-            return events
-        dispatcher.utter_message(text=passage)
-        if not tracker.active_loop:
-            dispatcher.utter_message(response="utter_faq_followup")
-        return events
-
-    @staticmethod
-    async def _ask_model(
-        question: str, hits: List[knowledge.Hit], tracker: Tracker, settings: Settings
-    ) -> Optional[str]:
-        if not settings.api_key:
-            return None
-        car = await _in_thread(describe_car, tracker.get_slot("car_in_focus"), default=None)
-        messages = build_messages(
-            question,
-            [hit.passage for hit in hits],
-            car=car,
-            filters=describe_filters(tracker.get_slot("search_filters")),
-            turns=recent_turns(tracker.events),
-        )
-        answer = await llm.complete(messages, settings, tracker.sender_id)
-        if answer is None:
-            return None
-        # Only the car in focus's own price may be quoted; without one, no price at all.
-        price = await _in_thread(focus_price, tracker.get_slot("car_in_focus"), default=None)
-        return safe_answer(answer, {price} if price else set())
-
-
-async def _in_thread(function, *args, default):
-    """Run blocking work (embeddings, database) off the event loop; `default` if it fails."""
-    try:
-        return await asyncio.to_thread(function, *args)
-    except Exception:  # the conversation goes on without this piece of context
-        logger.exception("%s failed in the LLM fallback", function.__name__)
-        return default

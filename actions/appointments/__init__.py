@@ -1,0 +1,1 @@
+"""Visits: opening hours (times.py), bookings (store.py), reminders, and the form (actions.py)."""

@@ -1,0 +1,1 @@
+"""Financing: amortization plans (plan.py) and the financing form (forms.py)."""

@@ -1,0 +1,1 @@
+"""Handing the conversation to a person (actions.py)."""

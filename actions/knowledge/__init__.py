@@ -1,0 +1,1 @@
+"""Answers beyond the catalog: the knowledge base (base.py), the LLM (llm.py), their actions."""
