@@ -13,7 +13,6 @@ from typing import Dict, Optional
 from uuid import uuid4
 
 import requests
-import yaml
 from twilio.request_validator import RequestValidator
 
 from settings import Settings
@@ -22,15 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 ACTIONS_PYTHON = ROOT / ".venv" / "actions" / "bin" / "python"
 MODEL = ROOT / "models" / "kavak.tar.gz"
-
-
-def domain_responses() -> Dict[str, str]:
-    """First text of every response in domain/*.yml: what the customer reads."""
-    responses = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        for name, variants in (yaml.safe_load(path.read_text()).get("responses") or {}).items():
-            responses[name] = variants[0].get("text", "")
-    return responses
 
 
 def free_port() -> int:

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from actions.db import Rating, session_scope
 from actions.feedback.msat import conversation_topics, parse_score, thanks_for
-from tests.servers import domain_responses
+from actions.texts import responses
 
-RESPONSES = domain_responses()
+RESPONSES = responses()
 ASK, ASK_AGAIN = RESPONSES["utter_ask_msat"], RESPONSES["utter_ask_msat_again"]
 INVALID, LOW = RESPONSES["utter_msat_invalid"], RESPONSES["utter_msat_low"]
 

@@ -23,9 +23,10 @@ import requests
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
+from actions.texts import responses
 from channels.message_log import MessageLog, processed_messages
 from channels.whatsapp_text import MEDIA_REPLY, RATE_LIMIT_REPLY, option_number, split_body
-from tests.servers import ROOT, Servers, domain_responses
+from tests.servers import ROOT, Servers
 from understanding.text import mask_phone
 
 AUTH_TOKEN = "test-auth-token-4f0c2a9d"
@@ -47,7 +48,7 @@ NLG_OVERRIDES = {
 }
 
 
-RESPONSES = domain_responses()
+RESPONSES = responses()
 NLG_CHANNELS: List[str] = []  # the output channel Rasa names when it asks for each response
 
 

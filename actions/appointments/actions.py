@@ -35,6 +35,7 @@ from actions.db import Car, session_scope
 from actions.formatting import format_price
 from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.search.replies import NUMBER_EMOJI
+from actions.texts import say
 from understanding.cues import is_list_number, list_position
 
 FORM = "appointment_form"
@@ -313,15 +314,11 @@ class ActionAskCar(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if len(tracker.get_slot("search_page") or []) > 1:  # a list was just shown
-            text = '¿Cuál te gustaría ver? 🚗 Dime su número en la lista (por ejemplo "el 2"), o la marca y el modelo.'
+            dispatcher.utter_message(response="utter_ask_car_from_list")
         elif _first_ask(tracker, "car_in_focus"):
-            text = (
-                "¿Qué auto te gustaría ver? 🚗 Dime la marca y el modelo "
-                '(por ejemplo "Nissan Versa 2021") o su stockId.'
-            )
+            dispatcher.utter_message(response="utter_ask_car_first")
         else:
-            text = '¿Cuál te gustaría ver? Escríbeme su *stockId*, o modelo y año (por ejemplo "Versa 2019").'
-        dispatcher.utter_message(text=text)
+            dispatcher.utter_message(response="utter_ask_car_again")
         return []
 
 
@@ -379,8 +376,10 @@ class ActionAskAppointmentTime(Action):
             return []
         opens, closes = settings.hours[day.weekday()]
         dispatcher.utter_message(
-            text=f"¿A qué hora te acomoda el {format_day(day, settings.now().date())}? "
-            f"Ese día atendemos de {hhmm(opens)} a {hhmm(closes)}."
+            response="utter_ask_time_of_day",
+            day=format_day(day, settings.now().date()),
+            opens=hhmm(opens),
+            closes=hhmm(closes),
         )
         return []
 
@@ -411,7 +410,7 @@ class ActionBookAppointment(Action):
             )
             car = session.get(Car, str(stock_id))
             if car is None or not car.available:
-                problem = "Ese auto ya no está disponible 😕"
+                problem = say("utter_appointment_car_sold")
         if problem:
             dispatcher.utter_message(response="utter_visit_not_booked", problem=problem)
             return reset
@@ -427,14 +426,10 @@ class ActionBookAppointment(Action):
                 )
                 details = describe(session, appointment, settings)
         except SlotTaken:
-            dispatcher.utter_message(
-                text="Ese horario se acaba de ocupar para este auto 😕 Escríbeme *agendar cita* y elegimos otro."
-            )
+            dispatcher.utter_message(response="utter_appointment_slot_just_taken")
             return reset
-        title = "¡Listo! Tu cita quedó cambiada:" if reschedule else "¡Perfecto! Tu cita ha sido agendada:"
         dispatcher.utter_message(
-            text=f"{title}\n\n{details}\n\n"
-            "Te enviaré un recordatorio por WhatsApp. ¿Hay algo más en lo que pueda ayudarte?"
+            response="utter_appointment_moved" if reschedule else "utter_appointment_booked", details=details
         )
         return reset
 
@@ -446,11 +441,8 @@ class ActionStopAppointmentForm(Action):
         return "action_stop_appointment_form"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("appointment_reschedule_id"):
-            text = "Va, dejé tu cita como estaba ✅ ¿Te ayudo con algo más?"
-        else:
-            text = "Va, no agendé nada. Cuando quieras, escríbeme *agendar cita* 🙂 ¿Te ayudo con algo más?"
-        dispatcher.utter_message(text=text)
+        kept = tracker.get_slot("appointment_reschedule_id")
+        dispatcher.utter_message(response="utter_appointment_kept" if kept else "utter_appointment_not_booked")
         return [SlotSet(slot, None) for slot in _RESET] + [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
@@ -467,9 +459,8 @@ class ActionShowAppointments(Action):
             if not found:
                 dispatcher.utter_message(response="utter_no_visits")
                 return []
-            title = "Tu cita:" if len(found) == 1 else "Tus citas:"
             blocks = "\n\n".join(describe(session, a, settings) for a in found)
-        dispatcher.utter_message(response="utter_your_visits", title=title, visits=blocks)
+        dispatcher.utter_message(response="utter_your_visit" if len(found) == 1 else "utter_your_visits", visits=blocks)
         return []
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from actions.appointments.store import BOOKED, car_label, to_utc
 from actions.appointments.times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
+from actions.texts import say
 from settings import current as current_settings
 from understanding.text import mask_phone
 
@@ -110,11 +111,12 @@ def message(session: Session, appointment: Appointment, now: datetime, tz) -> st
         when = f"el {format_day(local.date(), today)}"
     car = session.get(Car, appointment.stock_id)
     first_name = appointment.customer_name.split()[0]
-    return (
-        "⏰ *Recordatorio de tu cita en Kavak*\n\n"
-        f"Hola {first_name}, te esperamos {when} a las {hhmm(local.time())} "
-        f"para ver el *{car_label(car) if car else appointment.stock_id}* 🚗\n\n"
-        "¿Necesitas cambiarla o cancelarla? Escríbeme por aquí."
+    return say(
+        "utter_appointment_reminder",
+        first_name=first_name,
+        when=when,
+        time=hhmm(local.time()),
+        car=car_label(car) if car else appointment.stock_id,
     )
 
 

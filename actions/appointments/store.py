@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from actions.appointments.times import VISIT, Settings, check_time, format_day, hhmm
 from actions.db import Appointment, Car
 from actions.formatting import car_name
+from actions.texts import say
 from understanding.text import normalize
 
 BOOKED, CANCELLED, MOVED = "booked", "cancelled", "moved"
@@ -83,12 +84,9 @@ def check_slot(
         return problem
     if car_taken(session, stock_id, datetime.combine(day, at, settings.tz), exclude_id):
         options = [hhmm(t) for t in free_times(session, stock_id, day, now, settings, exclude_id)]
-        suggestion = (
-            f" Ese día lo tengo libre a las {', '.join(options[:4])}."
-            if options
-            else " Ese día ya no tengo horarios libres para este auto."
-        )
-        return f"Ese horario ya está apartado para este auto 😕{suggestion} ¿Qué otra hora te acomoda?"
+        if options:
+            return say("utter_appointment_slot_taken", times=", ".join(options[:4]))
+        return say("utter_appointment_slot_taken_day_full")
     return None
 
 
@@ -277,5 +275,5 @@ def check_name(name: str) -> Optional[str]:
     """Why this is not a full name, or None."""
     words = [w for w in re.split(r"[\s]+", name) if len(re.sub(r"[\W\d_]", "", w)) >= 2]
     if len(words) < 2 or not looks_like_name(name) or len(name) > 120:
-        return "Necesito tu *nombre completo* (nombre y apellido) para registrar la cita, por ejemplo: Juan Pérez."
+        return say("utter_appointment_full_name")
     return None

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 from dateparser.search import search_dates
 
+from actions.texts import say
 from settings import current as current_settings
 from understanding.text import normalize, number_words
 
@@ -121,7 +122,7 @@ class Settings:
         if not days:
             return ""
         listed = " y ".join([", ".join(days[:-1]), days[-1]] if len(days) > 1 else days)
-        return f"Los {listed} no hay citas."
+        return say("utter_appointment_closed_days", days=listed)
 
     def summary(self) -> str:
         """Opening hours the way the original wrote them: 'L-V 9:00-18:00, S 9:00-14:00'."""
@@ -331,24 +332,15 @@ def check_day(day: date, now: datetime, settings: Settings) -> Optional[str]:
     """Why a visit cannot be that day (Spanish, for the customer), or None."""
     today = now.date()
     if day < today:
-        return "Esa fecha ya pasó 🙈 ¿Qué otro día te acomoda?"
+        return say("utter_appointment_day_past")
     if day > today + timedelta(days=settings.max_days):
         limit = format_day(today + timedelta(days=settings.max_days), today)
-        return (
-            f"Solo puedo agendar citas dentro de los próximos {settings.max_days} días "
-            f"(hasta el {limit}). ¿Qué día te acomoda?"
-        )
+        return say("utter_appointment_day_too_far", max_days=settings.max_days, limit=limit)
     last = settings.last_start(day.weekday())
     if last is None:
-        return (
-            f"Los {WEEKDAYS[day.weekday()]} no abrimos 😕 Nuestro horario es "
-            f"{settings.summary()}. ¿Qué otro día te acomoda?"
-        )
+        return say("utter_appointment_day_closed", weekday=WEEKDAYS[day.weekday()], hours=settings.summary())
     if day == today and datetime.combine(day, last, now.tzinfo) < now + settings.min_notice:
-        return (
-            f"Hoy ya no alcanzamos a atenderte (cerramos a las "
-            f"{hhmm(settings.hours[day.weekday()][1])}). ¿Te acomoda otro día?"
-        )
+        return say("utter_appointment_today_too_late", closes=hhmm(settings.hours[day.weekday()][1]))
     return None
 
 
@@ -358,17 +350,13 @@ def check_time(day: date, at: time, now: datetime, settings: Settings) -> Option
     last = settings.last_start(day.weekday())
     if not opens <= at <= last:
         label = "Hoy" if day == now.date() else f"El {format_day(day, now.date())}"
-        return (
-            f"{label} atendemos de {hhmm(opens)} a {hhmm(closes)} "
-            f"(la última cita es a las {hhmm(last)}). ¿A qué hora te acomoda?"
+        return say(
+            "utter_appointment_time_outside_hours", day=label, opens=hhmm(opens), closes=hhmm(closes), last=hhmm(last)
         )
     start = datetime.combine(day, at, now.tzinfo)
     if start < now:
-        return "Esa hora ya pasó 🙈 ¿A qué otra hora te acomoda?"
+        return say("utter_appointment_time_past")
     if start < now + settings.min_notice:
         minutes = int(settings.min_notice.total_seconds() // 60)
-        return (
-            f"Esa hora ya no me da tiempo: agendo con al menos {minutes} minutos de "
-            "anticipación. ¿A qué otra hora te acomoda?"
-        )
+        return say("utter_appointment_time_short_notice", minutes=minutes)
     return None

@@ -305,16 +305,15 @@ class ActionAskFinancingDownPayment(Action):
             car = _car(tracker)
             subject = f"el *{_car_label(car)}*" if car and car.price == price else "el auto"
             amount = format_price(financing.minimum_down_payment(price))
-            text = (
-                f"¿Cuánto darías de enganche por {subject} ({format_price(price)})? 💰\n"
-                f"Puede ser un monto (*100 mil*) o un porcentaje (*20%*); el mínimo es {minimum} ({amount})."
+            dispatcher.utter_message(
+                response="utter_ask_down_payment_for_price",
+                subject=subject,
+                price=format_price(price),
+                minimum=minimum,
+                amount=amount,
             )
         else:
-            text = (
-                "¿Cuánto darías de enganche? 💰\n"
-                f"Puede ser un monto (*100 mil*) o un porcentaje (*20%*); el mínimo es {minimum} del precio."
-            )
-        dispatcher.utter_message(text=text)
+            dispatcher.utter_message(response="utter_ask_down_payment_any_price", minimum=minimum)
         return []
 
 

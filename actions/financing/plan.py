@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import List, Optional, Sequence
 
 from actions.formatting import format_price
+from actions.texts import say
 from settings import current as current_settings
 from understanding.amounts import find_amounts, find_percents
 from understanding.cues import TIME_OF_DAY
@@ -163,40 +164,36 @@ def yearly_summary(plan: Plan) -> List[YearRow]:
 
 
 # ---------------------------------------------------------------- validation
-# Each check returns None when the value is acceptable, else the Spanish reason.
+# Each check returns None when the value is acceptable, else the Spanish reason
+# (a response of domain/financing.yml).
 
 
 def check_price(price: float) -> Optional[str]:
     """A car price must be positive and plausible."""
     if price <= 0:
-        return "El precio del auto tiene que ser una cantidad positiva 🙂"
+        return say("utter_financing_price_not_positive")
     if price < MIN_PRICE:
-        return (
-            f"{format_price(price)} es muy poco para el precio de un auto 🤔 "
-            f"Si querías decir {format_price(price * 1000)}, escríbelo así: *{int(price):,} mil*."
+        return say(
+            "utter_financing_price_too_low",
+            price=format_price(price),
+            times_thousand=format_price(price * 1000),
+            number=f"{int(price):,}",
         )
     if price > MAX_PRICE:
-        return (
-            f"{format_price(price)} está fuera de lo que puedo calcular: "
-            f"el precio debe ser de hasta {format_price(MAX_PRICE)}."
-        )
+        return say("utter_financing_price_too_high", price=format_price(price), max_price=format_price(MAX_PRICE))
     return None
 
 
 def check_down_payment(down: float, price: Optional[float]) -> Optional[str]:
     """A down payment must be below the price and at least the minimum percent of it."""
     if down < 0:
-        return "El enganche no puede ser negativo 🙂"
+        return say("utter_financing_down_negative")
     if 0 < down < 1000:
-        number = format_number(down)
-        return f"{format_price(down)} de enganche es muy poco 🤔 ¿Quisiste decir *{number} mil* o *{number}%*?"
+        return say("utter_financing_down_too_small", down=format_price(down), number=format_number(down))
     if price is None:
         return None
     if down >= price:
-        return (
-            f"El enganche ({format_price(down)}) tiene que ser menor que el precio del auto "
-            f"({format_price(price)}); si no, no habría nada que financiar 😉"
-        )
+        return say("utter_financing_down_above_price", down=format_price(down), price=format_price(price))
     if down < minimum_down_payment(price):
         return _below_minimum(price)
     return None
@@ -208,21 +205,23 @@ def minimum_down_payment(price: float) -> int:
 
 
 def _below_minimum(price: float) -> str:
-    return (
-        f"El enganche mínimo es {format_pct(min_down_pct())} del precio: "
-        f"{format_price(minimum_down_payment(price))} para un auto de {format_price(price)}."
+    return say(
+        "utter_financing_down_below_minimum",
+        pct=format_pct(min_down_pct()),
+        minimum=format_price(minimum_down_payment(price)),
+        price=format_price(price),
     )
 
 
 def check_down_pct(pct: float, price: Optional[float] = None) -> Optional[str]:
     """A down payment in percent must be below 100 and at least the minimum."""
     if pct < 0:
-        return "El enganche no puede ser negativo 🙂"
+        return say("utter_financing_down_negative")
     if pct >= 100:
-        return "El enganche tiene que ser menor al 100% del precio; si no, no habría nada que financiar 😉"
+        return say("utter_financing_down_pct_too_high")
     if Decimal(str(pct)) < min_down_pct():
         if price is None:
-            return f"El enganche mínimo es {format_pct(min_down_pct())} del precio del auto."
+            return say("utter_financing_down_pct_minimum", pct=format_pct(min_down_pct()))
         return _below_minimum(price)
     return None
 
@@ -230,17 +229,14 @@ def check_down_pct(pct: float, price: Optional[float] = None) -> Optional[str]:
 def check_term(months: float) -> Optional[str]:
     """The term must be a whole number of months from 36 to 72."""
     if months != int(months) or not MIN_TERM <= months <= MAX_TERM:
-        return (
-            f"El plazo tiene que ser de {MIN_TERM} a {MAX_TERM} meses (de 3 a 6 años); "
-            f"{format_number(months)} meses no es posible."
-        )
+        return say("utter_financing_term_invalid", min_term=MIN_TERM, max_term=MAX_TERM, months=format_number(months))
     return None
 
 
 def check_rate(rate: float) -> Optional[str]:
     """The annual rate must be between 0% and 60%."""
     if not 0 <= Decimal(str(rate)) <= MAX_RATE:
-        return f"La tasa anual tiene que estar entre 0% y {format_pct(MAX_RATE)}; {format_number(rate)}% no es válida."
+        return say("utter_financing_rate_invalid", max_rate=format_pct(MAX_RATE), rate=format_number(rate))
     return None
 
 
@@ -430,10 +426,6 @@ def format_pct(value) -> str:
     return f"{format_number(value)}%"
 
 
-ROUNDING_NOTE = "Mensualidades fijas redondeadas al peso; la última se ajusta para cerrar el saldo exacto en $0."
-TABLE_HINT = "Escribe *tabla de amortización* para ver el desglose por año."
-
-
 def _heading(price: int, car_label: Optional[str]) -> str:
     if car_label:
         return f"Para el *{car_label}* ({format_price(price)})"
@@ -455,13 +447,10 @@ def describe_plan(plan: Plan, car_label: Optional[str] = None) -> str:
         "",
     ]
     if plan.last_payment != plan.monthly_payment:
-        lines.append(
-            f"Mensualidades redondeadas al peso; la última es de {format_price(plan.last_payment)} "
-            "para cerrar el saldo exacto en $0."
-        )
+        lines.append(say("utter_financing_rounding_last", last=format_price(plan.last_payment)))
     else:
-        lines.append("Mensualidades fijas, redondeadas al peso.")
-    lines.append(TABLE_HINT)
+        lines.append(say("utter_financing_rounding_fixed"))
+    lines.append(say("utter_financing_table_hint"))
     return "\n".join(lines)
 
 
@@ -481,7 +470,7 @@ def describe_plans(plans: Sequence[Plan], car_label: Optional[str] = None) -> st
             f"📅 *{plan.months} meses*: 💵 *{format_price(plan.monthly_payment)}*/mes · "
             f"total {format_price(plan.total_paid)} · intereses {format_price(plan.total_interest)}"
         )
-    lines += ["", ROUNDING_NOTE, "¿Te late algún plazo? Escribe, por ejemplo, *a 48 meses* o *tasa de 12%*."]
+    lines += ["", say("utter_financing_rounding_note"), say("utter_financing_pick_term")]
     return "\n".join(lines)
 
 

@@ -60,7 +60,7 @@ class _SearchAction(Action, metaclass=ABCMeta):
             reply = type(self).turn(text, state_from(tracker), catalog())
         except Exception:  # a broken catalog must not break the conversation
             logger.exception("%s falló (mensaje de %d caracteres)", self.action_name, len(text))
-            dispatcher.utter_message(text=search.UNAVAILABLE)
+            dispatcher.utter_message(response="utter_search_unavailable")
             return []
         left = leave_form(tracker, dispatcher) if self.leaves_forms else []
         for message in reply.messages:

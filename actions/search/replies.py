@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from actions.catalog.index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
 from actions.formatting import car_name, format_km, format_price
 from actions.search.filters import describe_filters, describe_monthly_plan, monthly_payment_of
+from actions.texts import say
 from understanding.cues import feature_asked
 from understanding.text import normalize
 
@@ -51,19 +52,19 @@ def format_results(cars: Sequence[CarInfo], total: int, filters: Dict[str, Any],
     shown = len(cars)
     criteria = describe_filters(filters)
     if already_shown:
-        head = f"Aquí tienes más opciones ({already_shown + 1} a {already_shown + shown} de {total}):"
+        head = say("utter_search_more_page", first=already_shown + 1, last=already_shown + shown, total=total)
     elif total <= shown:
         noun = "auto" if total == 1 else "autos"
-        head = f"Encontré *{total}* {noun}" + (f" ({criteria})" if criteria else "") + ":"
+        head = say("utter_search_found_all", total=total, noun=noun, criteria=f" ({criteria})" if criteria else "")
     else:
-        head = f"Encontré *{total}* autos" + (f" ({criteria})" if criteria else "") + f". Te muestro {shown}:"
+        head = say("utter_search_found_page", total=total, criteria=f" ({criteria})" if criteria else "", shown=shown)
     if filters.get("monthly_max"):
         head += f"\n_Mensualidad estimada {describe_monthly_plan(filters)}._"
     body = "\n\n".join(car_card(car, i + 1, filters) for i, car in enumerate(cars))
     remaining = total - already_shown - shown
-    tail = "¿Te gustaría saber más de alguno? Dime el número o el modelo 🔎"
+    tail = say("utter_search_results_next")
     if remaining > 0:
-        tail += f"\nTambién puedo mostrarte más opciones ({remaining} más)."
+        tail += "\n" + say("utter_search_results_more", remaining=remaining)
     return f"{head}\n\n{body}\n\n{tail}"
 
 
@@ -89,8 +90,7 @@ def car_details(car: CarInfo) -> str:
         f"📱 CarPlay: {'Sí' if car.carplay else 'No'}",
         f"🔖 Stock: {car.stock_id}",
         "",
-        "✅ Inspeccionado en 240 puntos, con garantía y 7 días de prueba.",
-        "¿Quieres que calcule tu *financiamiento* 💵 o agendamos una *cita* 📅 para que lo conozcas?",
+        say("utter_search_details_next"),
     ]
     return "\n".join(line for i, line in enumerate(lines) if line or i == 11)
 
@@ -163,8 +163,8 @@ def answer_feature(car: CarInfo, text: str) -> str:
         elif key == "available":
             answers.append(f"✅ Sí, el {name} sigue disponible.")
     if not answers:
-        return f"No tengo ese dato en la ficha del {name} 🤔. Esto es lo que sí sé:\n\n{car_details(car)}"
-    return "\n".join(answers) + "\n\n¿Te gustaría agendar una cita para conocerlo o calcular tu financiamiento?"
+        return say("utter_search_feature_unknown", car=name) + "\n\n" + car_details(car)
+    return "\n".join(answers) + "\n\n" + say("utter_search_feature_next")
 
 
 def _article(body: str) -> str:
@@ -203,5 +203,5 @@ def compare(cars: Sequence[CarInfo]) -> str:
         notes.append(f"El {label[id(min(a, b, key=lambda c: c.km))]} tiene menos kilómetros.")
     if notes:
         lines += ["", " ".join(notes)]
-    lines += ["", "¿Quieres los detalles de alguno, calcular su financiamiento o agendar una cita?"]
+    lines += ["", say("utter_search_compare_next")]
     return "\n".join(lines)

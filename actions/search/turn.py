@@ -31,12 +31,12 @@ from actions.search.filters import (
 )
 from actions.search.references import Reference, resolve_cars
 from actions.search.replies import answer_feature, car_details, compare, format_results
+from actions.texts import say
 from understanding.cues import RESET, THE_ONE
 from understanding.known_cars import KNOWN_MAKES, KNOWN_MODELS
 from understanding.text import normalize
 
 PAGE_SIZE = 4
-UNAVAILABLE = "Perdón, no pude consultar el catálogo en este momento 😕\nInténtalo de nuevo en un minuto, por favor."
 # Ranking of a free description: semantic similarity (rescaled to 0..1 among the
 # candidates) + LEXICAL_WEIGHT x share of its words in the car's description
 # + SORT_WEIGHT x the tie-break asked for ("económico": cheaper ranks higher).
@@ -147,11 +147,11 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         return Reply(f"{note}\n\n{text}" if note else text, slots)
     criteria = describe_filters(filters)
     if shown and results.total:
-        text = f"Ya te mostré los {results.total} autos que encontré ({criteria}). "
+        text = say("utter_search_all_shown", total=results.total, criteria=criteria)
     elif criteria:
-        text = f"No encontré autos disponibles con lo que buscas ({criteria}) 😕 "
+        text = say("utter_search_none", criteria=criteria)
     else:
-        text = "Por ahora no tengo autos disponibles en el catálogo 😕"
+        text = say("utter_search_catalog_empty")
         return Reply(text, {"search_filters": filters, "search_relax": None, "search_shown": [], "search_page": []})
     relaxation = nearest_relaxation(index, filters)
     slots = {"search_filters": filters, "search_relax": relaxation.key if relaxation else None}
@@ -159,9 +159,9 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         slots.update(search_shown=[], search_page=[])
     if relaxation:
         plural = "opción" if relaxation.count == 1 else "opciones"
-        text += f"\nLo más cercano: si quieres {relaxation.text}, hay {relaxation.count} {plural} en total. ¿Lo ajusto?"
+        text += "\n" + say("utter_search_relax_offer", change=relaxation.text, count=relaxation.count, options=plural)
     else:
-        text += "\n¿Quieres buscar algo diferente? Dime marca, presupuesto o para qué lo usarás."
+        text += "\n" + say("utter_search_something_else")
     return Reply(f"{note}\n\n{text}" if note else text, slots)
 
 
@@ -177,8 +177,8 @@ def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     page = reply.slots.get("search_page")
     if page and THE_ONE.search(normalize(text).strip(" ¿?¡!.")):  # "¿cuál es el más nuevo?": that one
         car = index.get(page[0])
-        lead = (
-            f"Es el *{car_name(car.make, car.model)} {car.year}* ({format_price(car.price)}), el primero de la lista 👇"
+        lead = say(
+            "utter_search_the_one", car=f"{car_name(car.make, car.model)} {car.year}", price=format_price(car.price)
         )
         return Reply(f"{lead}\n\n{reply.text}", {**reply.slots, "car_in_focus": car.stock_id})
     return reply
@@ -194,7 +194,7 @@ def _search_reply(text: str, state: State, index: CatalogIndex) -> Reply:
         # "mejor una troca" under an old price cap: the new body type wins, as a new name does
         filters, dropped = _unhide(index, filters, parsed.filters)
         kind = Body().describe({"body_type": body})
-        note = f"Quité {' y '.join(dropped)} para mostrarte opciones *{kind}* 👇" if dropped else ""
+        note = say("utter_search_dropped_for_body", dropped=" y ".join(dropped), kind=kind) if dropped else ""
         return _results_reply(index, filters, [], note)
     if not named:
         return _results_reply(index, filters, [])
@@ -204,7 +204,7 @@ def _search_reply(text: str, state: State, index: CatalogIndex) -> Reply:
     if not matching(index, filters).any():
         filters, dropped = _unhide(index, filters, parsed.filters)
         if dropped:
-            note = f"Quité {' y '.join(dropped)} para mostrarte {_names(named)} 👇"
+            note = say("utter_search_dropped_for_names", dropped=" y ".join(dropped), names=_names(named))
     return _results_reply(index, filters, [], note)
 
 
@@ -269,11 +269,11 @@ def _not_in_stock(index: CatalogIndex, named: Dict[str, Any], filters: Dict[str,
         (option for option in _segments(index, makes, models, base) if matching(index, {**base, **option}).any()), {}
     )
     alternatives = {**base, **segment}
-    head = f"No tenemos *{wanted}* por ahora 😕"
+    head = say("utter_search_not_in_stock", wanted=wanted)
     results = search(index, alternatives)
     if not results.cars:
         return Reply(
-            head + "\n¿Te ayudo a buscar otra marca o modelo? Dime tu presupuesto o para qué lo usarás.",
+            head + "\n" + say("utter_search_not_in_stock_nothing_close"),
             {"search_filters": base, "search_shown": [], "search_page": [], "search_relax": None},
         )
     reply = _results_reply(index, alternatives, [])
@@ -284,7 +284,7 @@ def _not_in_stock(index: CatalogIndex, named: Dict[str, Any], filters: Dict[str,
     if segment.get("make"):
         parts.append("de marcas premium")
     criteria = " · ".join(p for p in parts if p)
-    label = f"Estas son las alternativas más cercanas ({criteria}):" if criteria else "Estas son algunas alternativas:"
+    label = say("utter_search_alternatives", criteria=criteria) if criteria else say("utter_search_some_alternatives")
     # The alternatives are not what the customer asked for: their filters stay the customer's own.
     slots = {key: value for key, value in reply.slots.items() if key != "car_in_focus"}
     return Reply(f"{head}\n{label}\n\n{body}", {**slots, "search_filters": base})
@@ -303,7 +303,7 @@ def relax_turn(state: State, index: CatalogIndex) -> Reply:
     relaxation = nearest_relaxation(index, state.filters) if state.relax else None
     if not relaxation or relaxation.key != state.relax:
         return Reply(
-            "¿Qué te gustaría cambiar de la búsqueda? Dime marca, presupuesto, año o tipo de auto.",
+            say("utter_search_what_to_change"),
             {"search_relax": None},
         )
     return _results_reply(index, relax(state.filters, relaxation), [])
@@ -313,7 +313,7 @@ def affirm_turn(state: State, index: CatalogIndex) -> Reply:
     """A 'sí' right after results: relax the search if that was offered, else ask which car."""
     if state.relax:
         return relax_turn(state, index)
-    return Reply("¡Va! ¿Cuál te interesa? Dime el número de la lista o el modelo 🙂")
+    return Reply(say("utter_search_which_one"))
 
 
 def details_turn(text: str, state: State, index: CatalogIndex) -> Reply:
@@ -341,15 +341,14 @@ def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     if len(cars) < 2 and ref.beyond_list:
         return _which_car(state, index, ref)
     if len(cars) < 2:
-        return Reply("¿Qué dos autos comparo? Dime por ejemplo «compara el 1 con el 3» o «el Versa contra el Rio» ⚖️")
+        return Reply(say("utter_search_compare_which"))
     # The two compared cars are the list now: "el primero" is the first of them.
     return Reply(compare(cars), {"search_page": [car.stock_id for car in cars]})
 
 
 def reset_turn() -> Reply:
     return Reply(
-        "Listo, borré los filtros 🧹 Empecemos de nuevo: ¿qué auto buscas? "
-        "Puedes decirme marca, presupuesto, año o para qué lo usarás.",
+        say("utter_search_reset"),
         {"search_filters": None, "search_shown": [], "search_page": [], "search_relax": None},
     )
 
@@ -359,26 +358,13 @@ def _which_car(state: State, index: CatalogIndex, ref: Reference) -> Reply:
     listed = [stock_id for stock_id in state.page if index.get(stock_id)]
     if ref.beyond_list and len(listed) == 1:
         car = index.get(listed[0])
-        return Reply(
-            f"En la última lista solo te mostré un auto, el *{car_name(car.make, car.model)} {car.year}* 🙂 "
-            "¿Te refieres a ese? También puedo buscarte otros: dime marca, presupuesto o tipo de auto."
-        )
+        return Reply(say("utter_search_only_one_listed", car=f"{car_name(car.make, car.model)} {car.year}"))
     if ref.beyond_list and listed:
-        return Reply(
-            f"En la última lista te mostré {len(listed)} autos 🙂 "
-            f"Dime un número del 1 al {len(listed)}, o la marca y el modelo que buscas."
-        )
+        return Reply(say("utter_search_pick_from_list", count=len(listed)))
     if ref.explicit and not ref.beyond_list:
-        return Reply(
-            "No encontré ese auto entre los disponibles 😕 Puede que ya se haya vendido. "
-            "¿Te muestro opciones parecidas? Dime qué buscas o elige un número de la lista."
-        )
+        return Reply(say("utter_search_car_not_found"))
     if state.focus and not index.get(state.focus):
-        return Reply(
-            "Ese auto ya no está disponible 😕 (se vendió). ¿Te muestro opciones parecidas?", {"car_in_focus": None}
-        )
+        return Reply(say("utter_search_car_sold"), {"car_in_focus": None})
     if listed and not ref.beyond_list:
-        return Reply("¿De cuál auto? Dime el número de la lista (por ejemplo «el 2») o su modelo 🙂")
-    return Reply(
-        "¿De qué auto? Cuéntame qué buscas y te muestro opciones, por ejemplo «un sedán de menos de 300 mil» 🚗"
-    )
+        return Reply(say("utter_search_which_car_listed"))
+    return Reply(say("utter_search_which_car"))
