@@ -7,6 +7,10 @@ from typing import List
 WHATSAPP_LIMIT = 1600
 
 
+# Numbered options in a list (WhatsApp has no numbered list of its own).
+NUMBER_EMOJI = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
+
+
 def format_price(amount: float) -> str:
     """Pesos with thousands separators and no cents: 489999 -> '$489,999'."""
     return f"${round(amount):,}"
@@ -22,6 +26,11 @@ def car_name(make: str, model: str) -> str:
     if model.lower().startswith(make.lower()):
         return model
     return f"{make} {model}".strip()
+
+
+def car_title(car) -> str:
+    """'Nissan Versa 2021': how every reply names a car (a catalog row or a search index entry)."""
+    return f"{car_name(car.make, car.model)} {car.year}"
 
 
 def split_message(text: str, limit: int = WHATSAPP_LIMIT) -> List[str]:

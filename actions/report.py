@@ -2,8 +2,8 @@
 
 The funnel is read from Rasa's `events` table (the tracker store shares the
 database): a conversation counts for a step when one of its intents or actions
-matches that step's name patterns below. Intent and action names belong to the
-capabilities (search, financing...), so adjust TOPICS when they change.
+matches that step's name patterns below. The topics a rating is filed under
+belong to the feedback capability (TOPICS in actions/feedback/msat.py).
 
     python -m actions.report [--days N]
 """
@@ -11,49 +11,21 @@ capabilities (search, financing...), so adjust TOPICS when they change.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import func, inspect, select, text
 
 from actions.db import Appointment, Rating, database_url, get_engine, session_scope
+from actions.feedback.msat import matches
 
-# Topic -> fnmatch patterns of the intent and action names that reveal it (the
-# names each capability uses; adjust here when they change).
-TOPICS: Dict[str, Tuple[str, ...]] = {
-    "busqueda": (
-        "search_cars",
-        "more_results",
-        "car_details",
-        "ask_car_feature",
-        "compare_cars",
-        "action_search*",
-        "action_more_results",
-        "action_car_*",
-        "action_compare_cars",
-    ),
-    "financiamiento": ("*financing*", "ask_amortization_table", "action_show_amortization_table"),
-    "cita": ("*appointment*",),
-    "preguntas": ("faq_*", "open_question", "action_answer_faq", "action_llm_fallback"),
-}
 # Funnel step -> patterns: a conversation reaches the step when one of them shows up.
 FUNNEL: Sequence[Tuple[str, Tuple[str, ...]]] = (
     ("búsquedas", ("action_search_cars",)),
     ("planes de financiamiento", ("action_show_financing_plan",)),
 )
-
-
-def _matches(names: Iterable[str], patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(n, p) for n in names if n for p in patterns)
-
-
-def topics_of(names: Iterable[str]) -> List[str]:
-    """Topics touched by these intent/action names, in TOPICS order."""
-    names = [n for n in names if n]
-    return [topic for topic, patterns in TOPICS.items() if _matches(names, patterns)]
 
 
 @dataclass
@@ -122,7 +94,7 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
             seen.add(intent if kind == "user" else action)
     conversations = [seen for seen in names.values() if "" in seen]
     report.conversations = len(conversations)
-    report.funnel = {label: sum(_matches(seen, patterns) for seen in conversations) for label, patterns in FUNNEL}
+    report.funnel = {label: sum(matches(seen, patterns) for seen in conversations) for label, patterns in FUNNEL}
     return report
 
 

@@ -153,7 +153,7 @@ def test_saturday_afternoon_is_outside_saturday_hours():
 
 def test_sunday_is_closed():
     problem = check_day(parse_when("el domingo a las 11", NOW).day, NOW, SETTINGS)
-    assert "domingo no abrimos" in problem and "L-V 9:00-18:00, S 9:00-14:00" in problem
+    assert "Los domingos no abrimos" in problem and "L-V 9:00-18:00, S 9:00-14:00" in problem
 
 
 def test_past_dates_and_times_are_refused():
@@ -245,6 +245,8 @@ def test_finding_the_car_by_stock_id_make_model_typos_and_year(fresh_url):
     versa21, versa19 = new_car(fresh_url, year=2021), new_car(fresh_url, year=2019)
     attitude = new_car(fresh_url, make="Dodge", model="Attitude", year=2018)
     sold = new_car(fresh_url, make="Mazda", model="CX-5", available=False)
+    aveo = new_car(fresh_url, make="Chevrolet", model="Aveo", year=2020)
+    vocho = new_car(fresh_url, make="Volkswagen", model="Sedan", year=2003)
     with session_scope(fresh_url) as session:
         ids = lambda text: {c.stock_id for c in find_cars(session, text)}  # noqa: E731
         assert ids(f"el {versa19.stock_id}") == {versa19.stock_id}
@@ -254,6 +256,9 @@ def test_finding_the_car_by_stock_id_make_model_typos_and_year(fresh_url):
         assert ids("el nissan") == {versa21.stock_id, versa19.stock_id}
         assert ids("la CX-5") == set() and ids(sold.stock_id) == set()
         assert ids("mañana a las 11") == set()
+        # the slang search understands: "chevy" is Chevrolet, "vocho" the Volkswagen Sedan
+        assert ids("el nisan versa 2019") == {versa19.stock_id}
+        assert ids("quiero ver el vocho") == {vocho.stock_id} and ids("la chevy") == {aveo.stock_id}
         # a named car picks that appointment, else the soonest
         sender = "appt-5215500000004"
         a = book(session, sender, "Juan Pérez", versa21.stock_id, datetime(2025, 11, 26, 11, tzinfo=MX))
@@ -391,7 +396,7 @@ def test_the_form_asks_which_car_and_re_asks_bad_answers(servers, database_url):
     assert slots(servers, sender)["car_in_focus"] == car.stock_id
 
     reply = servers.say_text(sender, "el domingo a las 11")
-    assert "domingo no abrimos" in reply and "¿Qué día te gustaría visitarnos?" in reply
+    assert "Los domingos no abrimos" in reply and "¿Qué día te gustaría visitarnos?" in reply
 
     reply = servers.say_text(sender, f"{spoken(day)} a las 7 de la noche")
     assert "atendemos de 9:00 a 18:00" in reply and "¿A qué hora te acomoda" in reply

@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from actions import db
 from actions.db import Appointment, Rating, get_engine, session_scope
-from actions.report import build, render, topics_of
+from actions.feedback.msat import topics_of
+from actions.report import build, render
 from tests.test_appointments import new_car
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,6 +42,17 @@ def number_words(low: int, high: int, skip: Iterable[str] = ()) -> Dict[str, int
     return {word: n for word, n in NUMBER_WORDS.items() if low <= n <= high and word not in skip}
 
 
+# Spanish grammar words (articles, prepositions, pronouns, question words): no part of
+# what a text is about. The lexical scores of search (actions/catalog/index.py) and of
+# the knowledge base leave them out.
+FUNCTION_WORDS = frozenset(
+    """
+    a al algo con como cual cuales cuando cuanto cuantos de del donde el en es esta este hay la
+    las le lo los me mi mis muy no o para pero por que se si sin son su sus te tu tus un una unos y
+    ya yo
+    """.split()
+)
+
 # Frequent words of customers' messages: never taken for a car's name ("onda" is
 # not Honda, "factura" not Acura), and no part of what a search ranks by.
 COMMON_WORDS = set(

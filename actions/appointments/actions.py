@@ -20,7 +20,6 @@ from actions.appointments.store import (
     SlotTaken,
     book,
     cancel,
-    car_label,
     check_name,
     check_slot,
     clean_name,
@@ -32,9 +31,8 @@ from actions.appointments.store import (
 )
 from actions.appointments.times import Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when
 from actions.db import Car, session_scope
-from actions.formatting import format_price
+from actions.formatting import NUMBER_EMOJI, car_title, format_price
 from actions.forms import leave_form, leave_line, replaced_form, since_opened
-from actions.search.replies import NUMBER_EMOJI
 from actions.texts import say
 from understanding.cues import is_list_number, list_position
 
@@ -215,14 +213,14 @@ class ValidateAppointmentForm(FormValidationAction):
             if car is not None and car.available:
                 return {"car_in_focus": car.stock_id}
             if car is not None:
-                dispatcher.utter_message(response="utter_car_sold", car=car_label(car))
+                dispatcher.utter_message(response="utter_car_sold", car=car_title(car))
                 return {"car_in_focus": None}
             matches = find_cars(session, text)
             if len(matches) == 1:
                 return {"car_in_focus": matches[0].stock_id}
             if matches:
                 lines = [
-                    f"{number} 🚗 {car_label(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
+                    f"{number} 🚗 {car_title(c)} {c.version} · {format_price(c.price)} · stockId {c.stock_id}"
                     for number, c in zip(NUMBER_EMOJI, matches)
                 ]
                 dispatcher.utter_message(response="utter_several_cars", cars="\n".join(lines))
@@ -349,7 +347,7 @@ class ActionAskAppointmentDate(Action):
             return []
         with session_scope() as session:
             car = session.get(Car, tracker.get_slot("car_in_focus") or "")
-            label = f" para ver el *{car_label(car)}*" if car else ""
+            label = f" para ver el *{car_title(car)}*" if car else ""
         steps = [question]
         if not tracker.get_slot("appointment_time"):
             steps.append("¿A qué hora te acomoda?")

@@ -31,9 +31,10 @@ from typing import List, Optional, Protocol, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actions.appointments.store import BOOKED, car_label, to_utc
+from actions.appointments.store import BOOKED, to_utc
 from actions.appointments.times import Settings, format_day, hhmm
 from actions.db import Appointment, Car, session_scope
+from actions.formatting import car_title
 from actions.texts import say
 from settings import current as current_settings
 from understanding.text import mask_phone
@@ -116,7 +117,7 @@ def message(session: Session, appointment: Appointment, now: datetime, tz) -> st
         first_name=first_name,
         when=when,
         time=hhmm(local.time()),
-        car=car_label(car) if car else appointment.stock_id,
+        car=car_title(car) if car else appointment.stock_id,
     )
 
 

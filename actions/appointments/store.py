@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional
 
-from rapidfuzz import fuzz, process
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from actions.appointments.times import VISIT, Settings, check_time, format_day, hhmm
 from actions.db import Appointment, Car
-from actions.formatting import car_name
+from actions.formatting import car_title
 from actions.texts import say
+from understanding.names import find_names, vocabulary
 from understanding.text import normalize
 
 BOOKED, CANCELLED, MOVED = "booked", "cancelled", "moved"
@@ -93,69 +93,31 @@ def check_slot(
 # --------------------------------------------------------------------------- cars
 
 
-def car_label(car: Car) -> str:
-    """'Nissan Versa 2021'."""
-    return f"{car_name(car.make, car.model)} {car.year}"
-
-
 _STOCK_ID = re.compile(r"\b\d{4,9}\b")
 _YEAR = re.compile(r"\b(19[9]\d|20[0-4]\d)\b")
 
 
 def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
-    """Available cars the customer may mean: a stockId, or make/model with typos and year."""
+    """Available cars the customer may mean: a stockId, or make/model (typos and slang, as search reads
+    them: understanding.names) and year."""
     norm = normalize(text)
     for stock_id in _STOCK_ID.findall(norm):
         car = session.get(Car, stock_id)
         if car is not None and car.available:
             return [car]
-    words = re.findall(r"[a-z0-9\-]+", norm)
-    grams = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
-    grams = {g for g in grams if len(g) >= 2}
-    if not grams:
+    pairs = tuple(session.execute(select(Car.make, Car.model).distinct().order_by(Car.make, Car.model)).all())
+    named = find_names(text, vocabulary(tuple((str(make), str(model)) for make, model in pairs)))
+    if not named:
         return []
-    pairs, (models, full_names, makes) = _catalog_names(session)
-    if not pairs:
-        return []
-    grams_list = sorted(grams)
-
-    def best(names: List[str]) -> List[float]:
-        return process.cdist(grams_list, names, scorer=fuzz.ratio).max(axis=0).tolist()
-
-    by_model = [max(a, b) for a, b in zip(best(models), best(full_names))]
-    by_make = best(makes)
-    scores = by_model if max(by_model) >= 85 else by_make
-    if max(scores) < 85:
-        return []
-    chosen = [pair for pair, score in zip(pairs, scores) if score >= max(scores) - 3]
-    query = select(Car).where(Car.available, tuple_(Car.make, Car.model).in_(chosen))
+    wanted = [
+        Car.model == n.model if not n.make else (Car.make == n.make) & (Car.model == n.model) for n in named if n.model
+    ]
+    wanted += [Car.make == n.make for n in named if n.make and not n.model]
+    query = select(Car).where(Car.available, or_(*wanted))
     year = _YEAR.search(norm)
     if year:
         query = query.where(Car.year == int(year.group(1)))
     return list(session.scalars(query.order_by(Car.price).limit(limit)))
-
-
-_NAMES: Dict[str, Tuple[int, Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]] = {}
-
-
-def _catalog_names(session: Session) -> Tuple[Tuple[Tuple[str, str], ...], Tuple[List[str], ...]]:
-    """Every (make, model) of the catalog and their normalized names (model, 'make model',
-    make). Cars are never deleted, so the list is rebuilt only when the count changes."""
-    count = session.scalar(select(func.count()).select_from(Car)) or 0
-    key = str(session.get_bind().url)
-    cached = _NAMES.get(key)
-    if cached is None or cached[0] != count:
-        pairs = tuple(
-            (make, model)
-            for make, model in session.execute(select(Car.make, Car.model).distinct().order_by(Car.make, Car.model))
-        )
-        names = (
-            [normalize(model) for _, model in pairs],
-            [normalize(f"{make} {model}") for make, model in pairs],
-            [normalize(make) for make, _ in pairs],
-        )
-        cached = _NAMES[key] = (count, pairs, names)
-    return cached[1], cached[2]
 
 
 # --------------------------------------------------------------------------- storage
@@ -234,7 +196,7 @@ def describe(session: Session, appointment: Appointment, settings: Settings) -> 
     return (
         f"📅 Fecha: {format_day(local.date(), settings.now().date())}\n"
         f"⏰ Hora: {hhmm(local.time())}\n"
-        f"🚗 Auto: {car_label(car) if car else appointment.stock_id}\n"
+        f"🚗 Auto: {car_title(car) if car else appointment.stock_id}\n"
         f"👤 Nombre: {appointment.customer_name}"
     )
 

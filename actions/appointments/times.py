@@ -338,7 +338,7 @@ def check_day(day: date, now: datetime, settings: Settings) -> Optional[str]:
         return say("utter_appointment_day_too_far", max_days=settings.max_days, limit=limit)
     last = settings.last_start(day.weekday())
     if last is None:
-        return say("utter_appointment_day_closed", weekday=WEEKDAYS[day.weekday()], hours=settings.summary())
+        return say("utter_appointment_day_closed", weekdays=_DAY_PLURALS[day.weekday()], hours=settings.summary())
     if day == today and datetime.combine(day, last, now.tzinfo) < now + settings.min_notice:
         return say("utter_appointment_today_too_late", closes=hhmm(settings.hours[day.weekday()][1]))
     return None

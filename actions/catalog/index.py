@@ -38,7 +38,7 @@ from actions.db import Car
 from actions.formatting import format_price
 from settings import current as current_settings
 from understanding.names import Vocabulary, vocabulary
-from understanding.text import normalize
+from understanding.text import FUNCTION_WORDS, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -485,13 +485,15 @@ def car_info(car: Car) -> CarInfo:
     )
 
 
-_TERM_STOPWORDS = {"de", "la", "el", "y", "o", "con", "para", "en", "un", "una", "a", "al", "del", "los", "las", "muy"}
-
-
 def terms(text: str) -> List[str]:
-    """Crude Spanish stems of the words of a text: 'deportiva', 'deportivo' -> 'depor'."""
+    """Crude Spanish stems of the words of a text: 'deportiva', 'deportivo' -> 'depor'.
+
+    Five-letter prefixes, unlike the knowledge base's plural stripping: descriptions
+    and queries say the same trait with another ending (deportiva / deportivo,
+    familiar / familia), and a car description has few words to confuse.
+    """
     words = re.findall(r"[a-z0-9]+", normalize(text))
-    return [w[:5] if len(w) > 5 and not w[0].isdigit() else w for w in words if w not in _TERM_STOPWORDS]
+    return [w[:5] if len(w) > 5 and not w[0].isdigit() else w for w in words if w not in FUNCTION_WORDS]
 
 
 class Category:

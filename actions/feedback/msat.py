@@ -8,15 +8,15 @@ MSAT_COOLDOWN_HOURS is not asked again.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.db import Rating
-from actions.report import topics_of
 from understanding.text import normalize, number_words
 
 LOW_SCORE = 2  # scores up to this one get the apology and the follow-up offer
@@ -73,6 +73,37 @@ def thanks_for(score: int) -> str:
     """The response that answers a score (domain/feedback.yml): thanks, or for a low
     score an apology and an offer of a human follow-up."""
     return "utter_msat_low" if score <= LOW_SCORE else f"utter_msat_thanks_{score}"
+
+
+# Topic -> fnmatch patterns of the intent and action names that reveal it (the
+# names each capability uses; adjust here when they change).
+TOPICS: Dict[str, Tuple[str, ...]] = {
+    "busqueda": (
+        "search_cars",
+        "more_results",
+        "car_details",
+        "ask_car_feature",
+        "compare_cars",
+        "action_search*",
+        "action_more_results",
+        "action_car_*",
+        "action_compare_cars",
+    ),
+    "financiamiento": ("*financing*", "ask_amortization_table", "action_show_amortization_table"),
+    "cita": ("*appointment*",),
+    "preguntas": ("faq_*", "open_question", "action_answer_faq", "action_llm_fallback"),
+}
+
+
+def matches(names: Iterable[str], patterns: Iterable[str]) -> bool:
+    """Whether any of the names matches any of the fnmatch patterns."""
+    return any(fnmatch.fnmatchcase(n, p) for n in names if n for p in patterns)
+
+
+def topics_of(names: Iterable[str]) -> List[str]:
+    """Topics touched by these intent/action names, in TOPICS order."""
+    names = [n for n in names if n]
+    return [topic for topic, patterns in TOPICS.items() if matches(names, patterns)]
 
 
 def conversation_topics(events: List[Dict[str, Any]]) -> List[str]:

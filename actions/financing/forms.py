@@ -24,7 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions.catalog.index import catalog
 from actions.db import Car, session_scope
 from actions.financing import plan as financing
-from actions.formatting import car_name, format_price, split_message
+from actions.formatting import car_title, format_price, split_message
 from actions.forms import leave_line, replaced_form, since_opened
 from actions.search.references import resolve_cars
 from understanding.cues import list_position
@@ -47,10 +47,6 @@ def _car(tracker: Tracker) -> Optional[Car]:
         return None
     with session_scope() as session:
         return session.get(Car, str(stock_id))
-
-
-def _car_label(car: Car) -> str:
-    return f"{car_name(car.make, car.model)} {car.year}"
 
 
 def _pct_of(price: float, pct: float) -> float:
@@ -303,7 +299,7 @@ class ActionAskFinancingDownPayment(Action):
         minimum = financing.format_pct(financing.min_down_pct())
         if price:
             car = _car(tracker)
-            subject = f"el *{_car_label(car)}*" if car and car.price == price else "el auto"
+            subject = f"el *{car_title(car)}*" if car and car.price == price else "el auto"
             amount = format_price(financing.minimum_down_payment(price))
             dispatcher.utter_message(
                 response="utter_ask_down_payment_for_price",
@@ -322,7 +318,7 @@ def _plan_inputs(tracker: Tracker):
     if price is None or down is None:
         return None
     car = _car(tracker)
-    label = _car_label(car) if car and car.price == financing.to_pesos(price) else None
+    label = car_title(car) if car and car.price == financing.to_pesos(price) else None
     return price, down, tracker.get_slot(RATE), label
 
 

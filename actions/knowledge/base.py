@@ -23,7 +23,7 @@ import numpy as np
 
 from actions.appointments import times as appointment_times
 from actions.catalog import embeddings
-from understanding.text import normalize
+from understanding.text import FUNCTION_WORDS, normalize
 
 KNOWLEDGE_FILE = Path(__file__).resolve().parents[2] / "catalog" / "knowledge.md"
 
@@ -40,11 +40,9 @@ FAQ_SECTIONS: Dict[str, str] = {
 
 # Weight of the word-overlap bonus added to the cosine similarity.
 LEXICAL_WEIGHT = 0.3
-_STOPWORDS = set(
-    "a al algo con como cual cuales cuando cuanto cuantos de del donde el en es esta este "
-    "hay la las le lo los me mi mis no o para pero por puedo que se si sin son su sus te "
-    "tengo tiene tienen tu tus un una unos y ya yo kavak auto autos carro coche "
-    "quiero quisiera gustaria ver verlo verla mas menos".split()
+# Grammar words, and words every question to Kavak about cars shares.
+_STOPWORDS = FUNCTION_WORDS | set(
+    "puedo tengo tiene tienen kavak auto autos carro coche quiero quisiera gustaria ver verlo verla mas menos".split()
 )
 
 
@@ -112,7 +110,11 @@ def faq_answer(intent: Optional[str]) -> Optional[str]:
 
 
 def _stems(text: str) -> set:
-    """Content words of a text, accents and plural endings removed."""
+    """Content words of a text, accents and plural endings removed.
+
+    Whole words, unlike search's five-letter prefixes (actions/catalog/index.py): the
+    passages are long and varied, so 'seguro' (insurance) must not meet 'seguridad'.
+    """
     stems = set()
     for token in re.findall(r"[a-z0-9]+", normalize(text)):
         if token in _STOPWORDS or len(token) < 3:

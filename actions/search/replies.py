@@ -7,13 +7,11 @@ import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.catalog.index import BODY_LABELS, CarInfo, all_wheel_drive, seats_seven, transmission
-from actions.formatting import car_name, format_km, format_price
+from actions.formatting import NUMBER_EMOJI, car_title, format_km, format_price
 from actions.search.filters import describe_filters, describe_monthly_plan, monthly_payment_of
 from actions.texts import say
 from understanding.cues import feature_asked
 from understanding.text import normalize
-
-NUMBER_EMOJI = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
 
 
 def features_line(car: CarInfo) -> str:
@@ -34,7 +32,7 @@ def car_card(car: CarInfo, number: Optional[int] = None, filters: Optional[Dict[
     payment when the search is by monthly payment."""
     head = f"{NUMBER_EMOJI[number - 1]} " if number and number <= len(NUMBER_EMOJI) else ""
     lines = [
-        f"{head}🚗 *{car_name(car.make, car.model)} {car.year}*",
+        f"{head}🚗 *{car_title(car)}*",
         car.version or "",
         f"💰 {car.price_text} · 🛣️ {format_km(car.km)}",
     ]
@@ -78,7 +76,7 @@ def car_details(car: CarInfo) -> str:
     """The full card of one car."""
     dims = dimensions(car)
     lines = [
-        f"🚗 *{car_name(car.make, car.model)} {car.year}*",
+        f"🚗 *{car_title(car)}*",
         f"⚙️ Versión: {car.version}" if car.version else "",
         f"💰 Precio: *{car.price_text}*",
         f"🛣️ Kilometraje: {format_km(car.km)}",
@@ -98,7 +96,7 @@ def car_details(car: CarInfo) -> str:
 def answer_feature(car: CarInfo, text: str) -> str:
     """Answer questions about a car truthfully from its data (empty means no)."""
     norm = normalize(text)
-    name = f"{car_name(car.make, car.model)} {car.year}"
+    name = car_title(car)
     answers = []
     asked = feature_asked(norm)
     for key in asked:
@@ -185,7 +183,7 @@ def compare(cars: Sequence[CarInfo]) -> str:
         ("📱 CarPlay", yes(a.carplay), yes(b.carplay)),
         ("📐 Largo", f"{a.largo:,.0f} mm" if a.largo else "—", f"{b.largo:,.0f} mm" if b.largo else "—"),
     ]
-    lines = [f"⚖️ *{car_name(a.make, a.model)} {a.year}* vs *{car_name(b.make, b.model)} {b.year}*", ""]
+    lines = [f"⚖️ *{car_title(a)}* vs *{car_title(b)}*", ""]
     lines += [f"{label}: {x} | {y}" for label, x, y in rows]
     if a.model != b.model:
         label = {id(a): a.model, id(b): b.model}

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from actions.catalog.index import CarInfo, CatalogIndex, encode_query
-from actions.formatting import car_name, format_price, split_message
+from actions.formatting import car_name, car_title, format_price, split_message
 from actions.search.filters import (
     FILTERS,
     Body,
@@ -177,9 +177,7 @@ def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     page = reply.slots.get("search_page")
     if page and THE_ONE.search(normalize(text).strip(" ¿?¡!.")):  # "¿cuál es el más nuevo?": that one
         car = index.get(page[0])
-        lead = say(
-            "utter_search_the_one", car=f"{car_name(car.make, car.model)} {car.year}", price=format_price(car.price)
-        )
+        lead = say("utter_search_the_one", car=car_title(car), price=format_price(car.price))
         return Reply(f"{lead}\n\n{reply.text}", {**reply.slots, "car_in_focus": car.stock_id})
     return reply
 
@@ -358,7 +356,7 @@ def _which_car(state: State, index: CatalogIndex, ref: Reference) -> Reply:
     listed = [stock_id for stock_id in state.page if index.get(stock_id)]
     if ref.beyond_list and len(listed) == 1:
         car = index.get(listed[0])
-        return Reply(say("utter_search_only_one_listed", car=f"{car_name(car.make, car.model)} {car.year}"))
+        return Reply(say("utter_search_only_one_listed", car=car_title(car)))
     if ref.beyond_list and listed:
         return Reply(say("utter_search_pick_from_list", count=len(listed)))
     if ref.explicit and not ref.beyond_list:
