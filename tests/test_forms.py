@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.appointments.actions import ValidateAppointmentForm
+from actions.appointments.store import book, cancel
 from actions.appointments.times import MONTHS, Settings
 from actions.db import Car, session_scope
 from actions.feedback.actions import ValidateFeedbackForm
@@ -155,6 +156,24 @@ def test_the_appointment_form_asks_again_for_a_full_name(in_database):
     assert slots["customer_name"] is None and texts(messages) == [say("utter_appointment_full_name")]
     _, slots = validate(ValidateAppointmentForm(), "appointment_form", "Pedro Ramírez", "inform_appointment", asked)
     assert slots["customer_name"] == "Pedro Ramírez"
+
+
+def test_moving_a_visit_to_another_hour_keeps_its_day(in_database):
+    car, settings = _car(in_database), Settings.from_env()
+    day = _next_open_day(settings)
+    with session_scope(in_database) as session:
+        booked = book(session, "forms-test", "Andrea López", car.stock_id, day.replace(hour=10, minute=30, second=0))
+        booked_id = booked.id
+    try:
+        messages, slots = validate(
+            ValidateAppointmentForm(), "appointment_form", "cambiala pa las 12", "reschedule_appointment"
+        )
+        assert slots["appointment_reschedule_id"] == booked_id
+        assert slots["appointment_date"] == day.date().isoformat() and slots["appointment_time"] == "12:00"
+        assert texts(messages)[0].startswith("Va, cambiemos tu cita")
+    finally:
+        with session_scope(in_database) as session:
+            cancel(session, booked_id, "forms-test")
 
 
 # --- MSAT ------------------------------------------------------------------

@@ -27,6 +27,7 @@ from actions.appointments.store import (
     find_cars,
     looks_like_name,
     pick,
+    to_utc,
     upcoming,
 )
 from actions.appointments.times import Settings, When, changes_date, check_day, format_day, hhmm, parse_time, parse_when
@@ -151,11 +152,15 @@ class ValidateAppointmentForm(FormValidationAction):
                     dispatcher.utter_message(response="utter_no_visit_to_move")
                 return {}
             dispatcher.utter_message(response="utter_move_visit", details=describe(session, target, settings))
-            return {
+            moved = {
                 "appointment_reschedule_id": float(target.id),
                 "car_in_focus": target.stock_id,
                 "customer_name": target.customer_name,
             }
+            when = parse_when(tracker.latest_message.get("text") or "", now)
+            if when.at and when.day is None:  # "cámbiala pa las 12": the same day, another hour
+                moved["appointment_date"] = to_utc(target.scheduled_at).astimezone(settings.tz).date().isoformat()
+            return moved
 
     async def extract_appointment_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
