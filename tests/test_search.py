@@ -397,6 +397,12 @@ def test_feature_answers_are_truthful_and_empty_means_no(index):
     assert "🎵" in both and "📱" in both
 
 
+def test_where_a_car_is_gets_an_honest_answer_and_the_way_to_see_it(index):
+    car = index.cars[0]
+    reply = search.feature_turn("¿dónde está?", search.State(focus=car.stock_id), index).text
+    assert reply.startswith("📍") and "no dice en qué sede" in reply and "agendar tu cita" in reply
+
+
 def test_a_feature_question_naming_a_shown_car_moves_the_focus(index):
     results = search.search_turn("un Chevrolet Spark", search.State(), index)
     page = results.slots["search_page"]

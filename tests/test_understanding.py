@@ -60,6 +60,8 @@ def routed(text, intent, vocab):
         ("¿tiene carplay?", "search_cars", "ask_car_feature"),
         ("el versa tiene bluetooth?", "search_cars", "ask_car_feature"),
         ("precio del tercero?", "car_details", "ask_car_feature"),
+        ("la 2 donde esta?", "car_details", "ask_car_feature"),  # tried as a customer: got the details
+        ("en que ciudad esta el versa?", "open_question", "ask_car_feature"),
         ("cuanto sale la mensualidad del 2", "car_details", "ask_financing"),
         ("quiero ir a ver el Jetta el sábado", "search_cars", "book_appointment"),
         # a person, advice, a start over

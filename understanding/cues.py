@@ -170,6 +170,13 @@ FEATURE_QUESTIONS = [
         re.compile(r"\bque tipo\b|\bcarroceria\b|\bes (?:un |una )?(?:sedan|suv|camioneta|hatchback|pickup|minivan)\b"),
     ),
     (
+        "location",
+        re.compile(
+            r"\bdonde (?:esta|lo tienen|la tienen|se encuentra|lo puedo ver|la puedo ver)\b"
+            r"|\ben (?:que|cual) (?:ciudad|sede|estado|agencia|sucursal)\b|\bubicad[oa]\b|\besta en (?:cdmx|mexico|monterrey|guadalajara|puebla|queretaro)\b"
+        ),
+    ),
+    (
         "available",
         re.compile(
             r"\bdisponible\b|\bsigue (?:a la venta|en venta)\b|\b(?:todavia|aun) (?:lo|la) (?:tienen|tienes|venden)\b"

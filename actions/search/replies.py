@@ -158,6 +158,8 @@ def answer_feature(car: CarInfo, text: str) -> str:
                 if car.body
                 else "📏 Su ficha no indica el tipo de carrocería."
             )
+        elif key == "location":
+            answers.append(say("utter_search_feature_location", car=name))
         elif key == "available":
             answers.append(f"✅ Sí, el {name} sigue disponible.")
     if not answers:
