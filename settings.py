@@ -126,9 +126,21 @@ def _fields(cls: type) -> Dict[str, Any]:
     return getattr(cls, "model_fields", None) or cls.__fields__  # pydantic 2, or 1
 
 
+_NAMES = Settings.names()
+
+
+_loaded: Dict[tuple, Settings] = {}
+
+
 def current() -> Settings:
-    """The settings of this process now (read each time: tests and operators change the environment)."""
-    return Settings.load()
+    """The settings of this process now: read again whenever the environment changes (tests do)."""
+    key = tuple(os.environ.get(name) for name in _NAMES)
+    found = _loaded.get(key)
+    if found is None:
+        if len(_loaded) > 32:  # a few environments per process; tests make more
+            _loaded.clear()
+        found = _loaded[key] = Settings.load()
+    return found
 
 
 def main(argv: List[str]) -> None:

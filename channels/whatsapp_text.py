@@ -1,6 +1,9 @@
 """WhatsApp text shaping: bodies within Twilio's limit, buttons as numbered lists, masked numbers.
 
-Standard library only, so pytest (actions env) can import it as well as the Rasa server.
+Standard library and settings.py only, so pytest (actions env) can import it as well as
+the Rasa server. The channel's own replies below (a photo, too many messages, a
+technical error, a message too long) are sent before or instead of the dialogue, with
+no domain at hand, so they are the one set of fixed texts kept in Python.
 The splitter is the channel's own rather than actions.formatting.split_message: it
 counts the way Twilio does (UTF-16 code units, an emoji is two), and the Rasa server
 must not import the actions package, whose modules belong to the other environment.
