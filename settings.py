@@ -67,6 +67,7 @@ class Settings(BaseModel):
     rest_api_token: str = ""
     rest_rate_limit: int = Field(30, ge=0)
     message_max_chars: int = Field(1000, ge=1)
+    turn_deadline_seconds: float = Field(8.0, gt=0)
     # Servers
     actions_port: int = Field(5055, ge=1, le=65535)
     action_server_url: str = ""
@@ -78,6 +79,7 @@ class Settings(BaseModel):
     tracker_cache_max_mb: float = Field(256.0, gt=0)
     lock_store_type: str = "in_memory"
     redis_host: str = "localhost"
+    redis_port: int = Field(6379, ge=1, le=65535)
     turns_at_once: int = Field(2, ge=1)
     # Catalog import and data retention
     catalog_max_bytes: int = Field(20_000_000, ge=1)

@@ -27,7 +27,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.whatsapp_text import LONG_MESSAGE_REPLY, message_max_chars
+from channels.turns import answered
+from channels.whatsapp_text import LONG_MESSAGE_REPLY, UNAVAILABLE_REPLY, message_max_chars
 from settings import current as current_settings
 
 logger = logging.getLogger(__name__)
@@ -111,10 +112,9 @@ class TokenRestInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": LONG_MESSAGE_REPLY}])
             collector = CollectingOutputChannel()
             # The caller's input_channel and metadata are never trusted.
-            try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=None))
-            except Exception:  # logged in full, answered without internals
-                logger.exception("REST message from %s failed", sender)
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
+            if not await answered(on_new_message, message, collector.messages):
+                return response.json([{"recipient_id": sender, "text": UNAVAILABLE_REPLY}])
             return response.json(collector.messages)
 
         return webhook

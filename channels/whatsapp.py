@@ -38,11 +38,13 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.message_log import MessageLog
+from channels.turns import answered
 from channels.whatsapp_text import (
     ERROR_REPLY,
     LONG_MESSAGE_REPLY,
     MEDIA_REPLY,
     RATE_LIMIT_REPLY,
+    UNAVAILABLE_REPLY,
     choice_payload,
     message_buttons,
     message_max_chars,
@@ -219,15 +221,9 @@ class WhatsAppInput(InputChannel):
             text = choice_payload(number, await self._last_turn_buttons(request, sender)) or text
 
         collector = WhatsAppCollector()
-        await on_new_message(
-            UserMessage(
-                text,
-                collector,
-                sender,
-                input_channel=self.name(),
-                metadata=self.get_metadata(request),
-            )
-        )
+        message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request))
+        if not await answered(on_new_message, message, collector.messages):
+            return [{"body": UNAVAILABLE_REPLY, "media": None}]
         logger.info("WhatsApp %s from %s: %d bot messages", message_sid, masked, len(collector.messages))
         return render(collector.messages)
 

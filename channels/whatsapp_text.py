@@ -27,6 +27,10 @@ RATE_LIMIT_REPLY = (
     "Recibí muchos mensajes seguidos 😅\nDame un minuto y escríbeme de nuevo; con gusto te sigo ayudando."
 )
 ERROR_REPLY = "Perdón, tuve un problema técnico 😓 ¿Me lo escribes de nuevo en un momento?"
+UNAVAILABLE_REPLY = (
+    "Dame un momento 🙏 Estoy teniendo problemas para consultar eso.\n"
+    "Escríbeme de nuevo en un minuto y seguimos donde íbamos."
+)
 LONG_MESSAGE_REPLY = (
     "Tu mensaje es muy largo para mí 😅\n"
     '¿Me lo escribes más corto? Con una o dos frases me basta, por ejemplo: "busco una SUV de menos de 400 mil".'

@@ -134,6 +134,9 @@ class Servers:
     def stop_rasa(self) -> None:
         self._stop(self.rasa)
 
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
     def stop(self) -> None:
         self._stop(self.rasa)
         self._stop(self.actions)
@@ -145,9 +148,9 @@ class Servers:
             workdir,
             self.env["DATABASE_URL"],
             env={
+                "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
                 **shared,
                 **(env or {}),
-                "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
             },
             endpoints=self.endpoints,
         )
