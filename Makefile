@@ -1,7 +1,7 @@
 # Kavak WhatsApp sales assistant: this Makefile is the manual.
 #
 #   make shell              set everything up (first time) and chat in the terminal
-#   make test               set everything up and run every test
+#   make test               set everything up and run every test (SQLite, then PostgreSQL + Redis)
 #   make run                serve Rasa on :5005 (Twilio; REST with REST_API_TOKEN), actions on 127.0.0.1:5055, reminders
 #   make rasa-server        one more Rasa server on RASA_PORT, for a balancer (README: Scaling out)
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
@@ -51,7 +51,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
 export SETUPTOOLS_USE_DISTUTILS := stdlib
 
-.PHONY: help setup install db train validate shell run rasa-server test test-py test-stories eval catalog bench clean purge lint format \
+.PHONY: help setup install db train validate shell run rasa-server test test-py test-postgres test-stories eval catalog bench clean purge lint format \
 	reminders report
 
 help:
@@ -126,7 +126,7 @@ catalog: $(VENV_ACTIONS)/.installed
 	$(APY) -m actions.catalog.sync "$(CSV)"
 
 test: setup
-	$(MAKE) --no-print-directory lint validate test-py test-stories eval
+	$(MAKE) --no-print-directory lint validate test-py test-postgres test-stories eval
 
 # ruff (settings in pyproject.toml): lint and format check; `make format` rewrites.
 lint: $(VENV_ACTIONS)/.installed
@@ -139,6 +139,15 @@ format: $(VENV_ACTIONS)/.installed
 
 test-py:
 	$(APY) -m pytest -q tests
+
+# The suite again with the session's database on PostgreSQL and the multi-process tests
+# on Redis too: a throwaway server of each on loopback (scripts/services.sh installs
+# them with apt-get when missing, and deletes their data at the end).
+test-postgres:
+	@scripts/services.sh start > var/services.env
+	@set -a; . var/services.env; set +a; trap 'scripts/services.sh stop' EXIT; \
+	  echo "pytest on $$TEST_POSTGRES_URL, Redis on $$TEST_REDIS_HOST:$$TEST_REDIS_PORT"; \
+	  $(APY) -m pytest -q tests
 
 test-stories:
 	@rm -rf var/test-results

@@ -56,11 +56,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.max_bytes = int(current_settings().tracker_cache_max_mb * 1024 * 1024)
         self._bytes = 0
         self._known: "OrderedDict[Text, _Known]" = OrderedDict()
-        if self.engine.dialect.name == "sqlite":
-            # Pooled connections instead of a new one per query (Rasa's default
-            # for SQLite), in WAL mode (stores/engine.py).
-            self.engine = create_engine(self.engine.url)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        # Rasa's engine, with the stores' settings (stores/engine.py): on SQLite pooled
+        # connections in WAL mode instead of a new one per query; on PostgreSQL pooled
+        # connections checked before use, so the server carries on after a database restart.
+        self.engine = create_engine(self.engine.url)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _stored_after(self, connection: Any, sender_id: Text, event_id: int) -> List[Any]:
         """This conversation's events stored after `event_id` (id, type_name, data), in order."""

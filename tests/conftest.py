@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Iterator
+from uuid import uuid4
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from actions import db
 from actions.catalog.sync import sync
@@ -14,12 +18,25 @@ SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "kava
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """A migrated SQLite database for the whole test session, with the bundled sample catalog."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kavak.db'}"
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A migrated database for the whole test session, with the bundled sample catalog: SQLite,
+    or a new database on the PostgreSQL server of TEST_POSTGRES_URL (make test-postgres)."""
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kavak.db'}"
+    else:
+        name = f"kavak_test_{uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
     db.upgrade(url)
     sync(ROOT / "catalog" / "sample_catalog.csv", url)
-    return url
+    yield url
+    if server:
+        db.get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

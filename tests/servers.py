@@ -69,6 +69,8 @@ class Servers:
             "ACTION_SERVER_TOKEN": secrets.token_hex(16),
             "REST_API_TOKEN": secrets.token_hex(16),
             "API_AUTH_TOKEN": secrets.token_hex(16),
+            # Slow first turns on a busy test machine must not read as a stuck action server.
+            "TURN_DEADLINE_SECONDS": "60",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import threading
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -501,3 +502,33 @@ def test_a_frequent_question_mid_form_is_answered_and_the_form_asks_again(server
     assert "garantía de 3 meses" in reply and "¿Qué día te gustaría visitarnos?" in reply
     reply = servers.say_text(sender, f"{spoken(visit_day())} a las 10")
     assert "nombre completo" in reply
+
+
+def test_two_customers_booking_the_same_car_and_hour_at_once_get_one_visit(database_url):
+    """On PostgreSQL two action-server processes book in transactions of their own: the second
+    waits for the first (the car's row lock) and is then told the hour is taken."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL pass (make test-postgres) runs it")
+    car = new_car(database_url, model="Sentra")
+    start = datetime(2031, 3, 3, 11, tzinfo=MX)
+    outcome = {}
+
+    def second_customer():
+        try:
+            with session_scope(database_url) as session:
+                book(session, "race-b", "Beto Ruiz", car.stock_id, start)
+            outcome["second"] = "booked"
+        except SlotTaken:
+            outcome["second"] = "taken"
+
+    with session_scope(database_url) as session:
+        book(session, "race-a", "Ana López", car.stock_id, start)  # not committed until the block ends
+        other = threading.Thread(target=second_customer)
+        other.start()
+        other.join(2)
+        assert outcome == {}, "the second booking did not wait for the first"
+    other.join(30)
+    assert outcome == {"second": "taken"}
+    with session_scope(database_url) as session:
+        booked = session.scalars(select(Appointment).where(Appointment.stock_id == car.stock_id)).all()
+        assert [a.sender_id for a in booked] == ["race-a"]

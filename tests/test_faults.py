@@ -18,7 +18,7 @@ MOMENT = UNAVAILABLE_REPLY.split("\n")[0]
 @pytest.fixture
 def own_servers(tmp_path, database_url):
     (tmp_path / "own").mkdir()
-    running = Servers(tmp_path / "own", database_url, env={"TURN_DEADLINE_SECONDS": "3"}).start()
+    running = Servers(tmp_path / "own", database_url).start()
     yield running
     running.stop()
 
@@ -29,7 +29,7 @@ def test_the_action_server_down_gets_a_moment_please_and_the_list_survives(own_s
     own_servers.stop_actions()
     started = time.monotonic()
     assert MOMENT in own_servers.say_text(sender, "el 1")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
     own_servers.start_actions()
     details = own_servers.say_text(sender, "el 1")
     assert "Nissan Versa" in details and "Precio" in details  # the list of before the failure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -110,15 +111,30 @@ def test_a_turn_written_by_another_server_is_not_missed(servers, database_url, t
     assert "38,500" in reply
 
 
-def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, database_url, tmp_path):
-    """SANIC_WORKERS=2 with the SQL lock store (stores/lock_store.py): a customer who sends
-    several messages at once gets every answer, and each turn is processed whole before the next."""
-    two = servers.sharing_actions(tmp_path, {"SANIC_WORKERS": "2", "LOCK_STORE_TYPE": "stores.lock_store.SQLLockStore"})
+def _lock_store(kind: str) -> dict:
+    """The settings of a lock store shared by several Rasa processes."""
+    if kind == "sql":
+        return {"LOCK_STORE_TYPE": "stores.lock_store.SQLLockStore"}
+    if not os.environ.get("TEST_REDIS_HOST"):
+        pytest.skip("no test Redis (make test-postgres starts one: scripts/services.sh)")
+    return {
+        "LOCK_STORE_TYPE": "redis",
+        "REDIS_HOST": os.environ["TEST_REDIS_HOST"],
+        "REDIS_PORT": os.environ.get("TEST_REDIS_PORT", "6379"),
+    }
+
+
+@pytest.mark.parametrize("lock_store", ["sql", "redis"])
+def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, database_url, tmp_path, lock_store):
+    """SANIC_WORKERS=2 with a shared lock store (the SQL one of stores/lock_store.py, or Redis):
+    a customer who sends several messages at once gets every answer, and each turn is
+    processed whole before the next."""
+    two = servers.sharing_actions(tmp_path, {"SANIC_WORKERS": "2", **_lock_store(lock_store)})
     two.start_rasa()
     try:
         with open(f"/proc/{two.rasa.pid}/task/{two.rasa.pid}/children") as handle:
             assert len(handle.read().split()) >= 2  # the worker processes
-        sender = "platform-two-workers"
+        sender = f"platform-two-workers-{lock_store}"
         assert "Kavak" in two.say_text(sender, "Hola")
         messages = [
             "Busco un auto económico familiar",
@@ -138,8 +154,9 @@ def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, 
     assert sorted(turns[i]["text"] for i in users) == sorted(["Hola", *messages])
     for previous, current in zip(users, users[1:]):  # the previous turn ended before this one began
         assert any(event.get("name") == "action_listen" for event in turns[previous:current])
-    with create_engine(database_url).connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0
+    if lock_store == "sql":
+        with create_engine(database_url).connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0
 
 
 def _run_in_rasa_env(script: str, *args: str) -> str:

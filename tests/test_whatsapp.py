@@ -217,6 +217,25 @@ def test_concurrent_retries_are_processed_once(wa):
     assert [e["text"] for e in user_events(wa, sender)] == ["gracias"]
 
 
+def test_the_same_message_sid_sent_to_two_servers_at_once_is_processed_once(wa, tmp_path):
+    """Twilio retries can land on another server behind the balancer: the claim is in the database."""
+    (tmp_path / "second").mkdir()
+    second = wa.sharing_actions(
+        tmp_path / "second",
+        {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "WHATSAPP_RATE_LIMIT": str(RATE_LIMIT)},
+    )
+    second.start_rasa()
+    try:
+        sender = new_sender()
+        form = twilio_form(sender, "Hola")
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda target: bodies(post(target, form)), [wa, second, wa, second]))
+        assert sorted(len(a) for a in answers) == [0, 0, 0, 1]
+        assert [e["text"] for e in user_events(wa, sender)] == ["Hola"]
+    finally:
+        second.stop_rasa()
+
+
 # --- WhatsApp shape ---
 
 

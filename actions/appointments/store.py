@@ -139,6 +139,9 @@ def book(
     old = session.get(Appointment, replaces) if replaces is not None else None
     if old is not None and old.sender_id != sender_id:
         old, replaces = None, None  # another customer's visit is never touched
+    # Bookings of one car wait for each other (a row lock on the car, on PostgreSQL; SQLite
+    # has one writer at a time anyway), so two customers at the same moment get one visit.
+    session.execute(select(Car.stock_id).where(Car.stock_id == stock_id).with_for_update())
     if car_taken(session, stock_id, start, exclude_id=replaces):
         raise SlotTaken(stock_id)
     if old is not None and old.status == BOOKED:
