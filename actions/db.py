@@ -120,6 +120,7 @@ class ProcessedMessage(Base):
     message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def database_url() -> str:

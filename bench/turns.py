@@ -8,6 +8,8 @@ turn, turns per second and errors.
     .venv/actions/bin/python bench/turns.py [--users 20] [--rounds 5] [--url URL]
     .venv/actions/bin/python bench/turns.py --workers 2   # one Rasa server, 2 processes
     .venv/actions/bin/python bench/turns.py --servers 2   # 2 Rasa servers, least connections
+    .venv/actions/bin/python bench/turns.py --servers 2 --database postgresql+psycopg2://kavak@127.0.0.1:55432/postgres
+        # the same on a fresh database of that PostgreSQL server (scripts/services.sh start)
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from actions import db  # noqa: E402
 from actions.catalog.sync import sync  # noqa: E402
@@ -226,11 +230,22 @@ def report(label: str, latencies: List[float], errors: List[str], elapsed: float
         print(f"    error: {error}")
 
 
-def start_servers(workers: int, servers: int) -> List[Servers]:
-    """A fresh SQLite database with the sample catalog, one action server and `servers`
-    Rasa servers of `workers` processes each; above one process, the SQL lock store."""
+def fresh_database(workdir: Path, server: Optional[str]) -> str:
+    """A new SQLite file, or a new database on the PostgreSQL server `server`."""
+    if not server:
+        return f"sqlite:///{workdir / 'bench.db'}"
+    name = f"kavak_bench_{uuid.uuid4().hex[:12]}"
+    with create_engine(server, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def start_servers(workers: int, servers: int, database: Optional[str] = None) -> List[Servers]:
+    """A fresh database (SQLite, or on the PostgreSQL server `database`) with the sample
+    catalog, one action server and `servers` Rasa servers of `workers` processes each;
+    above one process, the SQL lock store."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    database_url = fresh_database(workdir, database)
     db.upgrade(database_url)
     sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
     env = {"SANIC_WORKERS": str(workers)}
@@ -277,9 +292,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument(
         "--lockstep", action="store_true", help="all users start the conversation at the same moment, in step"
     )
+    parser.add_argument("--database", help="a PostgreSQL server URL: a fresh database there instead of SQLite")
     args = parser.parse_args(argv)
 
-    started = [] if args.url else start_servers(args.workers, args.servers)
+    started = [] if args.url else start_servers(args.workers, args.servers, args.database)
     targets = LeastConnections(args.url.split(",") if args.url else [servers.url for servers in started])
     token = started[0].env["REST_API_TOKEN"] if started else os.environ.get("REST_API_TOKEN", "")
     REST_HEADERS["Authorization"] = f"Bearer {token}"

@@ -2,7 +2,9 @@
 
 Every WhatsApp message id (Twilio's MessageSid) is claimed with an INSERT on its
 primary key before the message is handled, so a retry, even one that reaches another
-worker or server at the same moment, finds the id taken. The same rows are the log of
+worker or server at the same moment, finds the id taken; the reply marks it answered.
+A claim left unanswered past `stale_after` (its process was killed mid-turn) is taken
+over by the next retry, so that message is still answered, once. The same rows are the log of
 what each sender sent lately, which is all the rate limit needs. The table is owned by
 the Alembic migrations (actions/migrations); this module uses SQLAlchemy Core only, so
 it runs on the Rasa env's SQLAlchemy 1.4 as well as on SQLAlchemy 2.
@@ -24,6 +26,7 @@ processed_messages = Table(
     Column("message_sid", String(64), primary_key=True),
     Column("sender_id", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True)),
 )
 
 
@@ -43,6 +46,7 @@ class MessageLog:
         database_url: str,
         keep: timedelta = timedelta(hours=24),
         purge_every_s: float = 600.0,
+        stale_after: timedelta = timedelta(seconds=30),
     ) -> None:
         if database_url.startswith("sqlite"):
             # Pooled connections (each used by one thread at a time) and synchronous=NORMAL,
@@ -57,6 +61,7 @@ class MessageLog:
             self.engine = create_engine(database_url, pool_pre_ping=True)
         self.keep = keep
         self.purge_every_s = purge_every_s
+        self.stale_after = stale_after
         self._next_purge = 0.0
 
     def claim(self, message_sid: str, sender_id: str, window: timedelta) -> Optional[int]:
@@ -79,7 +84,27 @@ class MessageLog:
                 )
                 return connection.execute(recent).scalar_one()
         except IntegrityError:
-            return None
+            pass
+        # Claimed before and never answered for `stale_after`: the process handling it died
+        # mid-turn (Twilio retries after its timeout). One retry takes it over, atomically.
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                processed_messages.update()
+                .where(processed_messages.c.message_sid == message_sid)
+                .where(processed_messages.c.answered_at.is_(None))
+                .where(processed_messages.c.received_at < now - self.stale_after)
+                .values(received_at=now)
+            ).rowcount
+            return connection.execute(recent).scalar_one() if taken else None
+
+    def answered(self, message_sid: str) -> None:
+        """Mark a claimed id as answered: from now on its retries get an empty reply."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                processed_messages.update()
+                .where(processed_messages.c.message_sid == message_sid)
+                .values(answered_at=_now())
+            )
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed id whose handling failed, so that a retry is handled."""

@@ -121,7 +121,9 @@ class WhatsAppInput(InputChannel):
         self.webhook_url = webhook_url
         self.validate_signature = validate_signature
         self.rate_limit = rate_limit
-        self.log = MessageLog(database_url)
+        # A claim its process never answered, past any turn's deadline, is a crash's.
+        stale = timedelta(seconds=current_settings().turn_deadline_seconds + 10)
+        self.log = MessageLog(database_url, stale_after=stale)
         if not validate_signature:
             logger.warning(
                 "!!! TWILIO_VALIDATE_SIGNATURE=false: the WhatsApp webhook accepts UNSIGNED "
@@ -175,7 +177,8 @@ class WhatsAppInput(InputChannel):
             except Exception:
                 logger.exception("WhatsApp %s from %s: failed, answered with an apology", message_sid, masked)
                 await asyncio.to_thread(self.log.release, message_sid)
-                replies = [{"body": ERROR_REPLY, "media": None}]
+                return _twiml([{"body": ERROR_REPLY, "media": None}])
+            await asyncio.to_thread(self.log.answered, message_sid)
             return _twiml(replies)
 
         return webhook

@@ -176,8 +176,13 @@ class Servers:
 
     def whatsapp(self, sender: str, message: str) -> list:
         """POST a signed Twilio form for an incoming WhatsApp text; the TwiML reply's messages."""
+        return self.post_twilio_messages(self.twilio_form(sender, message))
+
+    @staticmethod
+    def twilio_form(sender: str, message: str) -> Dict[str, str]:
+        """The form Twilio posts for an incoming WhatsApp text, with a new MessageSid."""
         sid = "SM" + uuid4().hex
-        form = {
+        return {
             "MessageSid": sid,
             "SmsMessageSid": sid,
             "AccountSid": "AC" + "0" * 32,
@@ -187,11 +192,18 @@ class Servers:
             "NumMedia": "0",
             "ProfileName": "Cliente",
         }
+
+    def post_twilio_messages(self, form: Dict[str, str]) -> list:
+        """POST `form` signed as Twilio signs it; the TwiML reply's messages as [{"text": ...}]."""
         url = f"{self.url}/webhooks/twilio/webhook"
         signature = RequestValidator(self.env["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
         response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=60)
         response.raise_for_status()
         return [{"text": m.findtext("Body") or m.text or ""} for m in ET.fromstring(response.content).iter("Message")]
+
+    def post_twilio(self, form: Dict[str, str]) -> str:
+        """The reply texts of a signed Twilio POST of `form`, joined by blank lines ("" for none)."""
+        return "\n\n".join(m["text"] for m in self.post_twilio_messages(form))
 
     def say_text(self, sender: str, message: str) -> str:
         """The bot's reply texts joined by blank lines."""
