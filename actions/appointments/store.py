@@ -18,7 +18,8 @@ from actions.appointments.times import VISIT, Settings, check_time, format_day, 
 from actions.db import Appointment, Car
 from actions.formatting import car_title
 from actions.texts import say
-from understanding.names import find_names, vocabulary
+from understanding.catalog_names import catalog_names
+from understanding.names import find_names
 from understanding.text import normalize
 
 BOOKED, CANCELLED, MOVED = "booked", "cancelled", "moved"
@@ -105,8 +106,9 @@ def find_cars(session: Session, text: str, limit: int = 5) -> List[Car]:
         car = session.get(Car, stock_id)
         if car is not None and car.available:
             return [car]
-    pairs = tuple(session.execute(select(Car.make, Car.model).distinct().order_by(Car.make, Car.model)).all())
-    named = find_names(text, vocabulary(tuple((str(make), str(model)) for make, model in pairs)))
+    # The catalog's names as search reads them, kept up to date (at most CHECK_SECONDS old).
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    named = find_names(text, catalog_names(url).vocabulary())
     if not named:
         return []
     wanted = [
