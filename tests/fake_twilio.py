@@ -26,6 +26,9 @@ class FakeTwilio:
     def __init__(self) -> None:
         self.messages: List[Dict[str, str]] = []
         self.fail_next = 0  # answer this many requests with a 500
+        self.hold_next = 0  # never answer this many requests (a send cut off mid-way)
+        self.held = threading.Event()  # set when a request is being held
+        self.release = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +51,11 @@ class FakeTwilio:
                     return self._answer(404, {"code": 20404, "message": "Not found", "status": 404})
                 if self.headers.get("Authorization") != expected:
                     return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                if fake.hold_next:
+                    fake.hold_next -= 1
+                    fake.held.set()
+                    fake.release.wait(60)
+                    return None  # not delivered
                 if fake.fail_next:
                     fake.fail_next -= 1
                     return self._answer(500, {"code": 20500, "message": "Internal error", "status": 500})
@@ -87,5 +95,6 @@ class FakeTwilio:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()

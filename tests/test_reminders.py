@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from actions import db
 from actions.appointments.reminders import (
+    CLAIM_EXPIRES,
     LogSender,
     ReminderSettings,
     TwilioSender,
@@ -276,3 +277,36 @@ def test_a_visit_booked_in_conversation_is_reminded_on_whatsapp(servers, databas
     [reminder] = [m for m in twilio.messages if m["To"] == sender]
     assert "Hola Laura, te esperamos hoy a las 11:00 para ver el *Chevrolet Aveo 2020*" in reminder["Body"]
     assert reminder["From"] == FROM_NUMBER
+
+
+def test_a_sender_killed_mid_send_neither_loses_nor_repeats_the_reminder(url, twilio, tmp_path):
+    """SIGKILL while Twilio has the request: the claim expires and the restarted loop sends it,
+    once; a reminder that went out before a kill is not sent again."""
+    car = new_car(url)
+    now = datetime.now(timezone.utc)
+    yesterday = now - timedelta(days=1)
+    add(url, car.stock_id, now + timedelta(minutes=90), yesterday, sender="whatsapp:+5215500000021")
+    log = tmp_path / "reminders.log"
+    process = start_process(url, twilio, log)
+    wait_for(lambda: len(twilio.messages) == 1)  # sent and recorded before the kill
+    twilio.hold_next = 1
+    cut_off = add(url, car.stock_id, now + timedelta(minutes=95), yesterday, sender="whatsapp:+5215500000022")
+    assert twilio.held.wait(30)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    with session_scope(url) as session:
+        row = session.get(Appointment, cut_off)
+        assert row.reminder_claimed_at and not row.reminder_hours_before_sent_at  # claimed, not sent
+
+    process = start_process(url, twilio, log)
+    try:
+        clock.sleep(3)  # the claim may still be a live send: nothing yet
+        assert len(twilio.messages) == 1
+        wait_for(lambda: len(twilio.messages) == 2, timeout=CLAIM_EXPIRES.total_seconds() + 15)
+        clock.sleep(1)
+    finally:
+        assert stop(process) == 0
+    assert [m["To"] for m in twilio.messages] == ["whatsapp:+5215500000021", "whatsapp:+5215500000022"]
+    with session_scope(url) as session:
+        row = session.get(Appointment, cut_off)
+        assert row.reminder_hours_before_sent_at and row.reminder_claimed_at is None

@@ -2,7 +2,8 @@
 
 Reminders are driven by the stored appointments: every poll looks for booked
 visits whose reminder is due and not yet sent, claims it in the database and
-sends it. A restart loses nothing, a cancelled or moved visit is never reminded,
+sends it, then marks it sent. A restart loses nothing (a sender killed mid-send leaves
+a claim that expires after the send timeout, and the reminder goes out then), a cancelled or moved visit is never reminded,
 and a reminder that became due while the sender was down still goes out (unless
 the visit has started or a later reminder is already due). Without Twilio
 credentials the reminder is written to the log instead of sent.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Protocol, Tuple
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from actions.appointments.store import BOOKED, to_utc
@@ -40,6 +41,9 @@ from settings import current as current_settings
 from understanding.text import mask_phone
 
 logger = logging.getLogger("actions.appointments.reminders")
+
+SEND_TIMEOUT_S = 15  # Twilio's HTTP client gives up after this
+CLAIM_EXPIRES = timedelta(seconds=SEND_TIMEOUT_S + 5)  # no send still runs under an older claim
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ class TwilioSender:
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=15))
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_S))
         if base_url:
             self.client.api.base_url = base_url.rstrip("/")
         self.from_ = from_number if from_number.startswith("whatsapp:") else f"whatsapp:{from_number}"
@@ -180,16 +184,23 @@ def send_due(
     with session_scope(url) as session:
         batch = [(a.id, k, a.sender_id, message(session, a, now, tz)) for a, k in due(session, now, settings)]
     for appointment_id, kind, sender_id, body in batch:
-        column = getattr(Appointment, kind.column)
         claimed_at = to_utc(now)
         with session_scope(url) as session:
             claimed = session.execute(
                 update(Appointment)
-                .where(Appointment.id == appointment_id, Appointment.status == BOOKED, column.is_(None))
-                .values({kind.column: claimed_at})
+                .where(
+                    Appointment.id == appointment_id,
+                    Appointment.status == BOOKED,
+                    getattr(Appointment, kind.column).is_(None),
+                    or_(
+                        Appointment.reminder_claimed_at.is_(None),
+                        Appointment.reminder_claimed_at < claimed_at - CLAIM_EXPIRES,
+                    ),
+                )
+                .values(reminder_claimed_at=claimed_at)
             ).rowcount
         if not claimed:
-            continue  # cancelled meanwhile, or another sender took it
+            continue  # cancelled meanwhile, or another sender is sending it
         to = whatsapp_address(sender_id)
         try:
             if to is None:
@@ -202,14 +213,16 @@ def send_due(
                     "Recordatorio %s de la cita %s enviado a %s (%s)", kind.name, appointment_id, mask_phone(to), result
                 )
             sent += 1
+            done = {kind.column: claimed_at, "reminder_claimed_at": None}
         except Exception:  # noqa: BLE001 - any failure: release the claim, retry next poll
             logger.exception("No se pudo enviar el recordatorio de la cita %s; se reintentará", appointment_id)
-            with session_scope(url) as session:
-                session.execute(
-                    update(Appointment)
-                    .where(Appointment.id == appointment_id, column == claimed_at)
-                    .values({kind.column: None})
-                )
+            done = {"reminder_claimed_at": None}
+        with session_scope(url) as session:
+            session.execute(
+                update(Appointment)
+                .where(Appointment.id == appointment_id, Appointment.reminder_claimed_at == claimed_at)
+                .values(done)
+            )
     return sent
 
 
