@@ -1,11 +1,12 @@
 """WhatsApp reminders of booked visits, sent through Twilio's REST API.
 
 Reminders are driven by the stored appointments: every poll looks for booked
-visits whose reminder is due and not yet sent, claims it in the database and
-sends it, then marks it sent. A restart loses nothing (a sender killed mid-send leaves
-a claim that expires after the send timeout, and the reminder goes out then), a cancelled or moved visit is never reminded,
-and a reminder that became due while the sender was down still goes out (unless
-the visit has started or a later reminder is already due). Without Twilio
+visits whose reminder is due and not yet sent, claims it in the database, sends
+it, then marks it sent. A restart loses nothing (a sender killed mid-send leaves
+a claim that expires after the send timeout; the next sender sends it then), a
+cancelled or moved visit is never reminded, and a reminder that became due while
+the sender was down still goes out (unless the visit has started or a later
+reminder is already due). Without Twilio
 credentials the reminder is written to the log instead of sent.
 
     python -m actions.appointments.reminders [--once]      (`make reminders`; `make run` starts it)
