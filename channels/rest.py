@@ -113,7 +113,7 @@ class TokenRestInput(InputChannel):
             collector = CollectingOutputChannel()
             # The caller's input_channel and metadata are never trusted.
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None)
-            if not await answered(on_new_message, message, collector.messages):
+            if not await answered(request.app.ctx.agent, on_new_message, message, collector.messages):
                 return response.json([{"recipient_id": sender, "text": UNAVAILABLE_REPLY}])
             return response.json(collector.messages)
 

@@ -4,7 +4,9 @@ When the action server is down, a turn ends at once with no bot message; when it
 hangs, Rasa waits for it for minutes. Either way the channel answers
 UNAVAILABLE_REPLY ("dame un momento") within TURN_DEADLINE_SECONDS; a late turn
 goes on in the background and is stored with the conversation as usual, so its
-slots are there when the customer writes again.
+slots are there when the customer writes again. When the database cannot be
+reached, the turn fails (it does not go on in an empty conversation kept in memory,
+stores/tracker_store.py) and the customer gets the same answer.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable, List
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from settings import current as current_settings
+from stores.tracker_store import refuse_memory_fallback
 
 logger = logging.getLogger(__name__)
 
 
-async def answered(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, said: List) -> bool:
+async def answered(
+    agent: Agent, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, said: List
+) -> bool:
     """Run the turn; False when it failed, outlived the deadline or said nothing (`said`: the
     collector's messages)."""
+    refuse_memory_fallback(agent.tracker_store)
     turn = asyncio.ensure_future(on_new_message(message))
     try:
         await asyncio.wait_for(asyncio.shield(turn), current_settings().turn_deadline_seconds)

@@ -22,6 +22,7 @@ The conversation id is the WhatsApp address (`whatsapp:+52...`); logs mask it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import re
@@ -34,6 +35,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -168,7 +170,11 @@ class WhatsAppInput(InputChannel):
                 logger.warning("WhatsApp webhook: AccountSid of another account, rejected (403)")
                 return response.text("Wrong account", status=403)
             masked = mask_phone(sender)
-            recent = await asyncio.to_thread(self.log.claim, message_sid, sender, RATE_WINDOW)
+            try:
+                recent = await asyncio.to_thread(self.log.claim, message_sid, sender, RATE_WINDOW)
+            except SQLAlchemyError:  # the database is unreachable: no turn can run or be kept
+                logger.exception("WhatsApp %s from %s: message log unreachable, 'un momento'", message_sid, masked)
+                return _twiml([{"body": UNAVAILABLE_REPLY, "media": None}])
             if recent is None:
                 logger.info("WhatsApp %s from %s: retry, already handled", message_sid, masked)
                 return _twiml([])
@@ -176,9 +182,13 @@ class WhatsAppInput(InputChannel):
                 replies = await self._handle(request, sender, message_sid, recent, on_new_message)
             except Exception:
                 logger.exception("WhatsApp %s from %s: failed, answered with an apology", message_sid, masked)
-                await asyncio.to_thread(self.log.release, message_sid)
+                with contextlib.suppress(SQLAlchemyError):  # else the claim goes stale: a retry is answered
+                    await asyncio.to_thread(self.log.release, message_sid)
                 return _twiml([{"body": ERROR_REPLY, "media": None}])
-            await asyncio.to_thread(self.log.answered, message_sid)
+            try:
+                await asyncio.to_thread(self.log.answered, message_sid)
+            except SQLAlchemyError:  # the replies go out all the same; Twilio does not retry a 200
+                logger.exception("WhatsApp %s from %s: could not record the answer", message_sid, masked)
             return _twiml(replies)
 
         return webhook
@@ -225,7 +235,7 @@ class WhatsAppInput(InputChannel):
 
         collector = WhatsAppCollector()
         message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request))
-        if not await answered(on_new_message, message, collector.messages):
+        if not await answered(request.app.ctx.agent, on_new_message, message, collector.messages):
             return [{"body": UNAVAILABLE_REPLY, "media": None}]
         logger.info("WhatsApp %s from %s: %d bot messages", message_sid, masked, len(collector.messages))
         return render(collector.messages)

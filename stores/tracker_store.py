@@ -15,6 +15,12 @@ read of the latest session, as Rasa does. The save inserts only the events added
 since. A conversation with no stored events is remembered as such, so the
 tracker Rasa creates for it is kept from its first turn on. The database stays
 the source of truth; a restart loses nothing.
+
+When the database cannot be reached, Rasa's fail-safe wrapper would carry on with
+an empty conversation kept in memory: the customer's list, slots and this turn's
+messages would be lost, and the answers wrong. `refuse_memory_fallback` makes the
+turn fail instead (the channel answers "dame un momento"), and a tracker whose
+read failed is never saved over the conversation.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
@@ -56,6 +62,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.max_bytes = int(current_settings().tracker_cache_max_mb * 1024 * 1024)
         self._bytes = 0
         self._known: "OrderedDict[Text, _Known]" = OrderedDict()
+        self._unread: set = set()  # conversations whose last read failed: Rasa made up a new tracker
         # Rasa's engine, with the stores' settings (stores/engine.py): on SQLite pooled
         # connections in WAL mode instead of a new one per query; on PostgreSQL pooled
         # connections checked before use, so the server carries on after a database restart.
@@ -73,6 +80,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the one kept in memory plus any events stored since."""
+        self._unread.add(sender_id)  # until the read below succeeds
+        tracker = await self._read(sender_id)
+        self._unread.discard(sender_id)
+        return tracker
+
+    async def _read(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         known = self._known.get(sender_id)
         if (
             known is not None
@@ -107,6 +120,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Insert the events added since the tracker was retrieved (or Rasa's way for others)."""
         sender_id = tracker.sender_id
+        if sender_id in self._unread:
+            raise ConnectionError(f"the conversation {sender_id!r} could not be read: not saving over it")
         known = self._known.get(sender_id)
         if known is None or (known.tracker is not None and known.tracker is not tracker):
             self._forget(sender_id)
@@ -156,3 +171,23 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         old = self._known.pop(sender_id, None)
         if old is not None:
             self._bytes -= old.size
+
+
+class RefusingTrackerStore(InMemoryTrackerStore):
+    """The fail-safe wrapper's fallback that keeps nothing: the turn fails instead."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        raise ConnectionError("the tracker store is unavailable: the turn is not kept in memory instead")
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        raise ConnectionError("the tracker store is unavailable")
+
+
+def refuse_memory_fallback(store: TrackerStore) -> None:
+    """Give Rasa's `FailSafeTrackerStore` (the agent's `tracker_store`) a refusing fallback.
+
+    Rasa builds the wrapper itself, with no setting for its fallback; the channels call this
+    before each turn (idempotent), so a model loaded later through the HTTP API is covered too.
+    """
+    if isinstance(store, FailSafeTrackerStore) and not isinstance(store._fallback_tracker_store, RefusingTrackerStore):
+        store._fallback_tracker_store = RefusingTrackerStore(store.domain)
