@@ -159,6 +159,56 @@ def test_two_rasa_processes_serve_a_conversation_one_message_at_a_time(servers, 
             assert connection.execute(text("SELECT count(*) FROM rasa_lock_tickets")).scalar() == 0
 
 
+# What each of the 20 customers says; every message goes to the other server (no stickiness).
+TWO_SERVER_SCRIPT = [
+    "Hola",
+    "busco una camioneta automatica",
+    "dame mas detalles del 1",
+    "calcula el financiamiento con enganche de 20%",
+    "mejor a 48 meses",
+    "muchas gracias",
+    "no, gracias",
+    "5",
+]
+
+
+def test_twenty_customers_on_two_servers_keep_every_turn_once_and_in_order(servers, database_url, tmp_path):
+    """Two Rasa servers on one database and lock store (Redis when there is one), 20 customers
+    at once, each message to the other server: every conversation's events are stored complete,
+    once, in order, each turn answered and ended before the next began."""
+    lock_store = _lock_store("redis" if os.environ.get("TEST_REDIS_HOST") else "sql")
+    pair = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        pair.append(servers.sharing_actions(tmp_path / name, lock_store))
+        pair[-1].start_rasa()
+    senders = [f"two-servers-{n}-{time.time_ns()}" for n in range(20)]
+
+    def converse(number: int) -> list:
+        return [
+            pair[(number + turn) % 2].say_text(senders[number], message)
+            for turn, message in enumerate(TWO_SERVER_SCRIPT)
+        ]
+
+    try:
+        with ThreadPoolExecutor(len(senders)) as pool:
+            conversations = list(pool.map(converse, range(len(senders))))
+    finally:
+        for server in pair:
+            server.stop_rasa()
+    assert all(all(replies) for replies in conversations)  # every turn answered
+    for sender in senders:
+        events = [json.loads(data) for _, data in _stored_events(database_url, sender)]
+        users = [i for i, event in enumerate(events) if event["event"] == "user"]
+        assert [events[i]["text"] for i in users] == TWO_SERVER_SCRIPT  # none lost or twice, in order
+        for start, end in zip(users, [*users[1:], len(events)]):
+            turn = events[start:end]
+            assert any(event["event"] == "bot" for event in turn)
+            assert turn[-1].get("name") == "action_listen"  # ended before the next began
+        stamps = [event["timestamp"] for event in events]
+        assert stamps == sorted(stamps)
+
+
 def _run_in_rasa_env(script: str, *args: str) -> str:
     """Run a script with the Rasa server's Python (the stores run there); its last printed line."""
     done = subprocess.run(
