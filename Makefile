@@ -2,7 +2,7 @@
 #
 #   make shell              set everything up (first time) and chat in the terminal
 #   make test               set everything up and run every test (SQLite, then PostgreSQL + Redis)
-#   make run                serve Rasa on :5005 (Twilio; REST with REST_API_TOKEN), actions on 127.0.0.1:5055, reminders
+#   make run                serve Rasa on :5005 (Twilio; REST with REST_API_TOKEN), actions on 127.0.0.1:5055, reminders, staff inbox on :5056
 #   make rasa-server        one more Rasa server on RASA_PORT, for a balancer (README: Scaling out)
 #   make catalog CSV=path   sync the catalog to a CSV snapshot
 #   make train              retrain the model (only when config/domain/data changed)
@@ -51,7 +51,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # setuptools' distutils that silences every INFO log of the server. Stdlib distutils does not.
 export SETUPTOOLS_USE_DISTUTILS := stdlib
 
-.PHONY: help setup install db train validate shell run rasa-server test test-py test-postgres test-stories eval catalog bench clean purge lint format \
+.PHONY: help setup install db train validate shell run rasa-server test browser test-py test-postgres test-stories eval catalog bench clean purge lint format \
 	reminders report
 
 help:
@@ -102,7 +102,7 @@ shell: setup
 
 run: setup
 	@$(rasa_banner)
-	@$(call with_actions,scripts/with-reminders.sh $(rasa_run))
+	@$(call with_actions,scripts/with-reminders-and-inbox.sh $(rasa_run))
 
 # Only a Rasa server: the action server and the reminders of `make run` serve it too.
 rasa-server: setup
@@ -125,8 +125,12 @@ catalog: $(VENV_ACTIONS)/.installed
 	$(APY) -m actions.db upgrade
 	$(APY) -m actions.catalog.sync "$(CSV)"
 
-test: setup
+test: setup browser
 	$(MAKE) --no-print-directory lint validate test-py test-postgres test-stories eval
+
+# Debian's chromium and chromedriver, for the staff inbox's browser test (apt-get when missing).
+browser:
+	@scripts/browser.sh
 
 # ruff (settings in pyproject.toml): lint and format check; `make format` rewrites.
 lint: $(VENV_ACTIONS)/.installed

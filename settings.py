@@ -55,6 +55,13 @@ class Settings(BaseModel):
     reminder_hours_before: float = Field(2.0, ge=0)
     reminder_poll_seconds: float = Field(60.0, gt=0)
     msat_cooldown_hours: float = Field(24.0, ge=0)
+    # A person on request (actions/handoff/), privacy
+    staff_token: str = ""
+    staff_whatsapp_number: str = ""
+    handoff_webhook_url: str = ""
+    handoff_timeout_minutes: float = Field(30.0, gt=0)
+    staff_inbox_port: int = Field(5056, ge=1, le=65535)
+    privacy_notice_url: str = "https://www.kavak.com/mx/aviso-de-privacidad"
     # WhatsApp through Twilio
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""

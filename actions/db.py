@@ -102,16 +102,58 @@ class Rating(Base):
 
 
 class Handoff(Base):
-    """A customer asked to talk to a person (actions/handoff/actions.py)."""
+    """A customer handed to a person (actions/handoff/): held until staff hand it back or it times out.
+
+    The same table is read by the channels (channels/holds.py) to keep the assistant quiet.
+    """
 
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sender_id: Mapped[str] = mapped_column(String(64), index=True)
-    reason: Mapped[str] = mapped_column(String(32))  # "asked"
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reason: Mapped[str] = mapped_column(String(32))  # asked, offered (after misunderstandings or a complaint)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, closed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="")  # what staff need to act: name, car, plan, visit
+    customer_told: Mapped[bool] = mapped_column(Boolean, default=False)  # "a person will reply", said once
+    first_reply_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_activity_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_reason: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)  # staff, timeout
+
+
+class HandoffMessage(Base):
+    """A message of a held conversation: the customer's (kept for staff), staff's or the assistant's."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))  # customer, staff, assistant
+    text: Mapped[str] = mapped_column(Text)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=True)  # False: not a WhatsApp customer
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OptOut(Base):
+    """A number that asked for no messages started by the business (BAJA); ALTA removes it."""
+
+    __tablename__ = "opt_outs"
+
+    sender_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataDeletion(Base):
+    """That a customer's data was deleted, and how much: never whose."""
+
+    __tablename__ = "data_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    events: Mapped[int] = mapped_column(Integer)
+    appointments: Mapped[int] = mapped_column(Integer)
+    ratings: Mapped[int] = mapped_column(Integer)
 
 
 class ProcessedMessage(Base):

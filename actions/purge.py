@@ -4,7 +4,7 @@ What goes, in one transaction, for data older than the cutoff:
 
 - conversations (Rasa's `events`) whose last event is older: the whole conversation;
 - appointments whose visit was before the cutoff (name, number, car);
-- handoffs opened before it, and processed WhatsApp message ids;
+- handoffs opened before it (with their messages), and processed WhatsApp message ids;
 - ratings keep their score and topics for the report, without the sender.
 
 DATA_RETENTION_DAYS defaults to 365; 0 keeps everything. Run it daily (cron).
@@ -25,10 +25,11 @@ from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.sql import column, table
 
 from actions import db
-from actions.db import Appointment, Handoff, ProcessedMessage, Rating, utcnow
+from actions.db import Appointment, Handoff, HandoffMessage, ProcessedMessage, Rating, utcnow
 from settings import current as current_settings
 
-_EVENTS = table("events", column("sender_id"), column("timestamp"))
+# Rasa's tracker store table (not the migrations'): only what forgetting a conversation needs.
+EVENTS = table("events", column("sender_id"), column("timestamp"), column("type_name"))
 
 
 def retention_days() -> int:
@@ -62,16 +63,18 @@ def purge(url: Optional[str] = None, days: Optional[int] = None, now: Optional[d
     with db.session_scope(url) as session:
         if inspect(session.connection()).has_table("events"):
             stale = (
-                select(_EVENTS.c.sender_id)
-                .group_by(_EVENTS.c.sender_id)
-                .having(func.max(_EVENTS.c.timestamp) < cutoff.timestamp())
+                select(EVENTS.c.sender_id)
+                .group_by(EVENTS.c.sender_id)
+                .having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
             )
             senders: List[str] = list(session.scalars(stale))
             result.conversations = len(senders)
             for start in range(0, len(senders), 500):
                 chunk = senders[start : start + 500]
-                result.events += session.execute(delete(_EVENTS).where(_EVENTS.c.sender_id.in_(chunk))).rowcount
+                result.events += session.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount
         result.appointments = session.execute(delete(Appointment).where(Appointment.scheduled_at < cutoff)).rowcount
+        old_handoffs = select(Handoff.id).where(Handoff.created_at < cutoff)
+        session.execute(delete(HandoffMessage).where(HandoffMessage.handoff_id.in_(old_handoffs)))
         result.handoffs = session.execute(delete(Handoff).where(Handoff.created_at < cutoff)).rowcount
         result.messages = session.execute(
             delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff)

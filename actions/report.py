@@ -1,4 +1,4 @@
-"""Business report: MSAT, appointments and the sales funnel (`make report`).
+"""Business report: MSAT, appointments, handoffs to a person and the sales funnel (`make report`).
 
 The funnel is read from Rasa's `events` table (the tracker store shares the
 database): a conversation counts for a step when one of its intents or actions
@@ -11,6 +11,7 @@ belong to the feedback capability (TOPICS in actions/feedback/msat.py).
 from __future__ import annotations
 
 import argparse
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,7 +19,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import func, inspect, select, text
 
-from actions.db import Appointment, Rating, database_url, get_engine, session_scope
+from actions.appointments.store import to_utc
+from actions.db import Appointment, DataDeletion, Handoff, OptOut, Rating, database_url, get_engine, session_scope
 from actions.feedback.msat import matches
 
 # Funnel step -> patterns: a conversation reaches the step when one of them shows up.
@@ -36,6 +38,11 @@ class Report:
     conversations: int = 0
     funnel: Dict[str, int] = field(default_factory=dict)
     booked_conversations: int = 0
+    handoffs: Counter = field(default_factory=Counter)  # by reason
+    handoff_endings: Counter = field(default_factory=Counter)  # open, staff, timeout, deleted
+    first_replies_min: List[float] = field(default_factory=list)  # minutes to staff's first reply
+    opt_outs: int = 0
+    deletions: int = 0
 
     @property
     def msat_average(self) -> Optional[float]:
@@ -71,6 +78,18 @@ def build(url: Optional[str] = None, since: Optional[datetime] = None) -> Report
             session.scalar(
                 select(func.count(func.distinct(Appointment.sender_id))).where(Appointment.created_at >= db_since)
             )
+            or 0
+        )
+
+        for handoff in session.scalars(select(Handoff).where(Handoff.created_at >= db_since)):
+            report.handoffs[handoff.reason] += 1
+            report.handoff_endings[handoff.closed_reason or "open"] += 1
+            if handoff.first_reply_at:
+                waited = to_utc(handoff.first_reply_at) - to_utc(handoff.created_at)
+                report.first_replies_min.append(waited.total_seconds() / 60)
+        report.opt_outs = session.scalar(select(func.count()).select_from(OptOut)) or 0
+        report.deletions = (
+            session.scalar(select(func.count()).select_from(DataDeletion).where(DataDeletion.created_at >= db_since))
             or 0
         )
 
@@ -123,6 +142,26 @@ def render(report: Report) -> str:
     labels = {"booked": "agendadas", "cancelled": "canceladas", "moved": "cambiadas de fecha"}
     for status, label in labels.items():
         lines.append(f"  {label:<20} {report.appointments.get(status, 0):>6}")
+    lines.append("")
+    lines.append("Asesores (handoff)")
+    reasons = {"asked": "lo pidió el cliente", "offered": "aceptó la oferta del asistente"}
+    lines.append(f"  {'solicitudes':<30} {sum(report.handoffs.values()):>6}")
+    for reason, label in reasons.items():
+        lines.append(f"    {label:<28} {report.handoffs.get(reason, 0):>6}")
+    endings = {"open": "abiertas", "staff": "regresadas por el asesor", "timeout": "sin respuesta a tiempo"}
+    for ending, label in endings.items():
+        lines.append(f"  {label:<30} {report.handoff_endings.get(ending, 0):>6}")
+    waits = sorted(report.first_replies_min)
+    lines.append(
+        f"  primera respuesta del asesor: mediana {statistics.median(waits):.0f} min, máx. {waits[-1]:.0f} min"
+        f" ({len(waits)} respondidas)"
+        if waits
+        else "  primera respuesta del asesor: ninguna todavía"
+    )
+    lines.append("")
+    lines.append("Datos personales")
+    lines.append(f"  {'números dados de baja (BAJA)':<30} {report.opt_outs:>6}")
+    lines.append(f"  {'borrados a petición':<30} {report.deletions:>6}")
     lines.append("")
     lines.append("Embudo")
     steps = [("conversaciones", report.conversations), *report.funnel.items(), ("citas", report.booked_conversations)]

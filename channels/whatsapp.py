@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.holds import Holds
 from channels.message_log import MessageLog
 from channels.turns import answered
 from channels.whatsapp_text import (
@@ -126,6 +127,7 @@ class WhatsAppInput(InputChannel):
         # A claim its process never answered, past any turn's deadline, is a crash's.
         stale = timedelta(seconds=current_settings().turn_deadline_seconds + 10)
         self.log = MessageLog(database_url, stale_after=stale)
+        self.holds = Holds(database_url, timedelta(minutes=current_settings().handoff_timeout_minutes))
         if not validate_signature:
             logger.warning(
                 "!!! TWILIO_VALIDATE_SIGNATURE=false: the WhatsApp webhook accepts UNSIGNED "
@@ -219,6 +221,12 @@ class WhatsAppInput(InputChannel):
 
         form = _form(request)
         text = (form.get("ButtonPayload") or form.get("Body") or "").strip()
+        shown = text or ("(ubicación)" if form.get("Latitude") else "(foto o archivo, sin texto)")
+        hold = await asyncio.to_thread(self.holds.check, sender, shown)
+        said = [{"body": hold.reply, "media": None}] if hold.reply else []
+        if hold.held:  # a person answers this customer (channels/holds.py)
+            logger.info("WhatsApp %s from %s: held for staff", message_sid, masked)
+            return said
         if not text or form.get("Latitude"):
             logger.info("WhatsApp %s from %s: media or location only, asked for text", message_sid, masked)
             return [{"body": MEDIA_REPLY, "media": None}]
@@ -238,7 +246,7 @@ class WhatsAppInput(InputChannel):
         if not await answered(request.app.ctx.agent, on_new_message, message, collector.messages):
             return [{"body": UNAVAILABLE_REPLY, "media": None}]
         logger.info("WhatsApp %s from %s: %d bot messages", message_sid, masked, len(collector.messages))
-        return render(collector.messages)
+        return said + render(collector.messages)
 
     @staticmethod
     async def _last_turn_buttons(request: Request, sender: Text) -> List[Dict[Text, Any]]:

@@ -32,13 +32,16 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, TrackerStore
-from rasa.shared.core.events import SessionStarted, deserialise_events
+from rasa.shared.core.events import Restarted, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from settings import current as current_settings
 from stores.engine import create_engine
+
+# Events after which the tracker kept in memory is dropped and the database read again.
+_STARTS_OVER = {SessionStarted.type_name, Restarted.type_name}
 
 
 @dataclass
@@ -95,7 +98,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         ):
             with self.engine.connect() as connection:
                 newer = self._stored_after(connection, sender_id, known.last_event_id)
-            if not any(row.type_name == SessionStarted.type_name for row in newer):
+            if not any(row.type_name in _STARTS_OVER for row in newer):
                 for event in deserialise_events([json.loads(row.data) for row in newer]):
                     known.tracker.update(event)
                 if newer:
@@ -140,8 +143,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 last_event_id = connection.execute(
                     select(func.max(table.c.id)).where(table.c.sender_id == sender_id)
                 ).scalar_one()
-        if known.stored_events and any(isinstance(event, SessionStarted) for event in new_events):
-            # A new session began: the next turn reads only that session, as Rasa does.
+        if known.stored_events and any(isinstance(event, (SessionStarted, Restarted)) for event in new_events):
+            # A new session began, or the conversation restarted (its data deleted, actions/privacy/):
+            # the next turn reads only what the database holds now, as Rasa does.
             self._forget(sender_id)
             return
         self._remember(sender_id, _Known(tracker, len(tracker.events), last_event_id, size=known.size + added))

@@ -59,6 +59,8 @@ class Servers:
         self.rasa_port = free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
+        self.inbox_port = free_port()
+        self.inbox_url = f"http://127.0.0.1:{self.inbox_port}"
         # The defaults of settings.py, with none of the caller's settings (no real keys
         # reach a test), and what each run needs of its own.
         self.env = {
@@ -69,6 +71,8 @@ class Servers:
             "ACTION_SERVER_TOKEN": secrets.token_hex(16),
             "REST_API_TOKEN": secrets.token_hex(16),
             "API_AUTH_TOKEN": secrets.token_hex(16),
+            "STAFF_TOKEN": secrets.token_hex(16),
+            "STAFF_INBOX_PORT": str(self.inbox_port),
             # Slow first turns on a busy test machine must not read as a stuck action server.
             "TURN_DEADLINE_SECONDS": "60",
             "HF_HUB_OFFLINE": "1",
@@ -83,6 +87,7 @@ class Servers:
         self.rest_headers = {"Authorization": f"Bearer {self.env['REST_API_TOKEN']}"}
         self.actions: Optional[subprocess.Popen] = None
         self.rasa: Optional[subprocess.Popen] = None
+        self.inbox: Optional[subprocess.Popen] = None
 
     def _spawn(self, name: str, argv: list) -> subprocess.Popen:
         log = self.workdir / f"{name}.log"
@@ -97,6 +102,11 @@ class Servers:
             [str(ACTIONS_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.actions_port)],
         )
         _wait(f"{self.actions_url}/health", self.actions, self.workdir / "actions.log")
+
+    def start_inbox(self) -> None:
+        """The staff inbox (actions/handoff/inbox.py) on this run's database and Twilio."""
+        self.inbox = self._spawn("inbox", [str(ACTIONS_PYTHON), "-m", "actions.handoff.inbox"])
+        _wait(f"{self.inbox_url}/health", self.inbox, self.workdir / "inbox.log")
 
     def start_rasa(self) -> None:
         self.rasa = self._spawn(
@@ -140,6 +150,7 @@ class Servers:
         self._stop(self.actions)
 
     def stop(self) -> None:
+        self._stop(self.inbox)
         self._stop(self.rasa)
         self._stop(self.actions)
 

@@ -18,17 +18,14 @@ from sqlalchemy import select
 from actions import db
 from actions.appointments.reminders import (
     CLAIM_EXPIRES,
-    LogSender,
     ReminderSettings,
-    TwilioSender,
     due,
     send_due,
-    sender_from_env,
-    whatsapp_address,
 )
 from actions.appointments.store import BOOKED, CANCELLED, MOVED
 from actions.appointments.times import Settings
 from actions.db import Appointment, session_scope
+from actions.whatsapp_out import LogSender, TwilioSender, sender_from_env, whatsapp_address
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.test_appointments import MX, new_car
 from understanding.text import mask_phone
@@ -176,7 +173,7 @@ def test_without_credentials_reminders_are_logged(url, monkeypatch, caplog):
     car = new_car(url)
     add(url, car.stock_id, VISIT, created=VISIT - timedelta(days=3))
     add(url, car.stock_id, VISIT + timedelta(hours=2), created=VISIT - timedelta(days=3), sender="rest-user-42")
-    with caplog.at_level(logging.INFO, logger="actions.appointments.reminders"):
+    with caplog.at_level(logging.INFO):
         assert send_due(sender, now=VISIT - timedelta(hours=20), url=url, settings=settings()) == 2
     assert "sin credenciales de Twilio" in caplog.text and "whatsapp:+52*******5678" in caplog.text
     assert "no es una dirección de WhatsApp" in caplog.text and "rest-user-42" not in caplog.text

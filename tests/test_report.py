@@ -97,3 +97,29 @@ def test_report_reads_real_conversations(servers, database_url):
     report = build(database_url)
     assert report.conversations >= 1
     assert "Embudo" in render(report)
+
+
+def test_report_counts_handoffs_their_reasons_and_the_wait_for_a_first_reply(tmp_path):
+    url = f"sqlite:///{tmp_path / 'handoffs.db'}"
+    db.upgrade(url)
+    now = datetime.now(timezone.utc)
+    with session_scope(url) as session:
+        for reason, waited_min, ending in (("asked", 4, "staff"), ("asked", 10, None), ("offered", None, "timeout")):
+            session.add(
+                db.Handoff(
+                    sender_id=f"h-{reason}-{waited_min}",
+                    reason=reason,
+                    status="closed" if ending else "open",
+                    created_at=now - timedelta(hours=1),
+                    first_reply_at=now - timedelta(hours=1) + timedelta(minutes=waited_min) if waited_min else None,
+                    closed_reason=ending,
+                )
+            )
+        session.add(db.OptOut(sender_id="whatsapp:+5215500000001"))
+    report = build(url)
+    assert report.handoffs == {"asked": 2, "offered": 1}
+    assert report.handoff_endings == {"staff": 1, "open": 1, "timeout": 1}
+    assert sorted(round(m) for m in report.first_replies_min) == [4, 10]
+    output = render(report)
+    assert "primera respuesta del asesor: mediana 7 min, máx. 10 min (2 respondidas)" in output
+    assert "aceptó la oferta del asistente" in output and "números dados de baja (BAJA)" in output

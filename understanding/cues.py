@@ -315,6 +315,22 @@ SCORE = re.compile(
 )
 # A person's name answering "¿cuál es tu nombre completo?".
 NAME_CUE = re.compile(r"^(?:me llamo|mi nombre es|soy|a nombre de)\s+[a-z]")
+# The customer's rights (domain/privacy.yml): whole-word commands and plain requests.
+OPT_OUT = re.compile(
+    r"^(?:baja|stop|unsubscribe)$|\b(?:dar(?:me)? de baja|dame de baja|denme de baja)\b"
+    r"|\b(?:ya no|no) (?:me |nos )?(?:manden|envien|mandes|envies|escriban|contacten)\b"
+    r"(?:.{0,15}\b(?:mensajes?|recordatorios?|nada|whats\w*|mas)\b|\W*$)"
+    r"|\bdejen de (?:mandarme|enviarme|escribirme)\b"
+)
+OPT_IN = re.compile(r"^alta$|\b(?:dar(?:me)? de alta|dame de alta|denme de alta)\b")
+DELETE_MY_DATA = re.compile(
+    r"\b(?:borr|elimin|cancel|suprim)\w*\b.{0,25}\b(?:mis datos|mi informacion|mi numero|mis datos personales)\b"
+    r"|\bbor?rame de\b"
+)
+ASK_MY_DATA = re.compile(
+    r"\bque (?:datos|informacion) (?:tienen|guardan|tiene|saben)\b.{0,15}\b(?:de mi|mios?|mias?)\b"
+    r"|\b(?:ver|muestrame|ensename) mis datos\b"
+)
 RESET = re.compile(
     r"\b(?:otra busqueda|nueva busqueda|empe(?:z|c)emos de nuevo|empezar de nuevo|de nuevo desde cero|desde cero|"
     r"borra(?:r)? (?:los |todos los )?filtros|quita(?:r)? (?:los |todos los )?filtros|olvida (?:todo|los filtros)|"

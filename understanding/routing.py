@@ -45,6 +45,10 @@ KEEP_WITH_CAR = {
     "prompt_injection",
     "goodbye",
     "human_handoff",
+    "opt_out",
+    "opt_in",
+    "ask_my_data",
+    "delete_my_data",
 }
 FINANCING_INTENTS = {"ask_financing", "inform_financing", "ask_amortization_table"}
 BOOKING_INTENTS = {"book_appointment", "inform_appointment", "reschedule_appointment"}
@@ -115,6 +119,7 @@ class Signals:
     compare: bool
     details: bool
     handoff: bool
+    rights: Optional[str]  # opt_out, opt_in, ask_my_data or delete_my_data, asked in so many words
     advice: bool
     reset: bool
     manipulation: bool
@@ -219,6 +224,19 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         compare=bool(cues.COMPARE.search(norm)),
         details=bool(cues.DETAILS.search(norm)),
         handoff=bool(cues.HANDOFF.search(norm)),
+        rights=next(
+            (
+                intent
+                for intent, pattern in (
+                    ("opt_out", cues.OPT_OUT),
+                    ("opt_in", cues.OPT_IN),
+                    ("delete_my_data", cues.DELETE_MY_DATA),
+                    ("ask_my_data", cues.ASK_MY_DATA),
+                )
+                if pattern.search(norm)
+            ),
+            None,
+        ),
         advice=bool(cues.ADVICE.search(norm)),
         reset=bool(cues.RESET.search(norm)),
         manipulation=cues.is_manipulation(text),
@@ -259,6 +277,8 @@ def route(text: str, intent: Optional[str], vocab: Vocabulary, confidence: float
 def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
     if s.manipulation:
         return "prompt_injection", "tries to change the rules or a price"
+    if s.rights:
+        return s.rights, "exercises a right over their data"
     if s.handoff and not (intent == "bot_challenge" and not s.asks_for_someone):
         return "human_handoff", "asks for a person"
     if intent == "prompt_injection" or (

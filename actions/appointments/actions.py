@@ -35,6 +35,7 @@ from actions.db import Car, session_scope
 from actions.formatting import NUMBER_EMOJI, car_title, format_price
 from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.texts import say
+from settings import current as current_settings
 from understanding.cues import is_list_number, list_position
 
 FORM = "appointment_form"
@@ -326,14 +327,18 @@ class ActionAskCar(Action):
 
 
 class ActionAskCustomerName(Action):
-    """The original's words for the name."""
+    """The original's words for the name; the first time, with the privacy notice (the first
+    personal data the assistant asks for)."""
 
     def name(self) -> Text:
         return "action_ask_customer_name"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_ask_name")
-        return []
+        if tracker.get_slot("privacy_notice_shown"):
+            dispatcher.utter_message(response="utter_ask_name")
+            return []
+        dispatcher.utter_message(response="utter_ask_name_with_notice", url=current_settings().privacy_notice_url)
+        return [SlotSet("privacy_notice_shown", True)]
 
 
 class ActionAskAppointmentDate(Action):

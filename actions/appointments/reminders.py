@@ -23,27 +23,26 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import List, Optional, Protocol, Tuple
+from typing import List, Optional, Tuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from actions.appointments.store import BOOKED, to_utc
 from actions.appointments.times import Settings, format_day, hhmm
-from actions.db import Appointment, Car, session_scope
+from actions.db import Appointment, Car, OptOut, session_scope
 from actions.formatting import car_title
 from actions.texts import say
+from actions.whatsapp_out import SEND_TIMEOUT_S, LogSender, Sender, sender_from_env, whatsapp_address
 from settings import current as current_settings
 from understanding.text import mask_phone
 
 logger = logging.getLogger("actions.appointments.reminders")
 
-SEND_TIMEOUT_S = 15  # Twilio's HTTP client gives up after this
 CLAIM_EXPIRES = timedelta(seconds=SEND_TIMEOUT_S + 5)  # no send still runs under an older claim
 
 
@@ -75,7 +74,8 @@ class ReminderSettings:
 
 
 def due(session: Session, now: datetime, settings: ReminderSettings) -> List[Tuple[Appointment, Kind]]:
-    """Reminders to send now: due, unsent, booked before they were due, not overtaken."""
+    """Reminders to send now: due, unsent, booked before they were due, not overtaken, to a
+    customer who did not opt out."""
     if not settings.kinds:
         return []
     now = to_utc(now)
@@ -86,6 +86,7 @@ def due(session: Session, now: datetime, settings: ReminderSettings) -> List[Tup
             Appointment.status == BOOKED,
             Appointment.scheduled_at > now,
             Appointment.scheduled_at <= now + horizon,
+            Appointment.sender_id.not_in(select(OptOut.sender_id)),  # BAJA (actions/privacy/)
         )
         .order_by(Appointment.scheduled_at)
     )
@@ -124,50 +125,6 @@ def message(session: Session, appointment: Appointment, now: datetime, tz) -> st
         time=hhmm(local.time()),
         car=car_title(car) if car else appointment.stock_id,
     )
-
-
-def whatsapp_address(sender_id: str) -> Optional[str]:
-    """The sender id when it is a WhatsApp address ('whatsapp:+52...'), else None: reminders go
-    to WhatsApp customers only (a REST tester or a forged id gets none)."""
-    return sender_id if re.fullmatch(r"whatsapp:\+\d{8,15}", sender_id or "") else None
-
-
-class Sender(Protocol):
-    def send(self, to: str, body: str) -> str: ...
-
-
-class TwilioSender:
-    """Sends WhatsApp messages with twilio's REST client (base URL settable for tests)."""
-
-    def __init__(self, account_sid: str, auth_token: str, from_number: str, base_url: Optional[str] = None):
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_S))
-        if base_url:
-            self.client.api.base_url = base_url.rstrip("/")
-        self.from_ = from_number if from_number.startswith("whatsapp:") else f"whatsapp:{from_number}"
-
-    def send(self, to: str, body: str) -> str:
-        return self.client.messages.create(to=to, from_=self.from_, body=body).sid
-
-
-class LogSender:
-    """No Twilio credentials: the reminder goes to the log."""
-
-    def send(self, to: str, body: str) -> str:
-        logger.info(
-            "Recordatorio para %s: sin credenciales de Twilio, no se envía (%d caracteres)", mask_phone(to), len(body)
-        )
-        return "logged"
-
-
-def sender_from_env() -> Sender:
-    given = current_settings()
-    sid, token, number = given.twilio_account_sid, given.twilio_auth_token, given.twilio_whatsapp_number
-    if sid and token and number:
-        return TwilioSender(sid, token, number, given.twilio_api_base_url or None)
-    return LogSender()
 
 
 def send_due(

@@ -7,7 +7,7 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.formatting import split_message
@@ -26,6 +26,7 @@ from actions.knowledge.llm import (
     recent_turns,
     safe_answer,
 )
+from actions.texts import say
 from understanding.cues import is_manipulation
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,19 @@ class ActionAnswerFaq(Action):
         if not tracker.active_loop:
             dispatcher.utter_message(response="utter_faq_followup")
         return []
+
+
+def misunderstood_last_time(events: List[Dict[str, Any]]) -> bool:
+    """Whether the assistant's answer to the message before this one was "no te entendí"."""
+    users = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "bot" and event.get("text") == say("utter_default"):
+            return True
+    return False
 
 
 class ActionLLMFallback(Action):
@@ -75,6 +89,8 @@ class ActionLLMFallback(Action):
                 dispatcher.utter_message(text=chunk)
             return events
         passage = offline_answer(hits)
+        if passage is None and intent == "nlu_fallback" and misunderstood_last_time(tracker.events):
+            return events + [FollowupAction("action_offer_handoff")]  # a person, after two in a row
         if passage is None:
             dispatcher.utter_message(
                 response="utter_default" if intent == "nlu_fallback" else "utter_knowledge_unknown"

@@ -23,6 +23,7 @@ import numpy as np
 
 from actions.appointments import times as appointment_times
 from actions.catalog import embeddings
+from settings import current as current_settings
 from understanding.text import FUNCTION_WORDS, normalize
 
 KNOWLEDGE_FILE = Path(__file__).resolve().parents[2] / "catalog" / "knowledge.md"
@@ -36,6 +37,7 @@ FAQ_SECTIONS: Dict[str, str] = {
     "faq_trade_in": "tu_auto_a_cuenta",
     "faq_buying_process": "como_comprar",
     "faq_financing_requirements": "financiamiento",
+    "faq_privacy": "tus_datos_personales",
 }
 
 # Weight of the word-overlap bonus added to the cosine similarity.
@@ -92,10 +94,24 @@ def parse(markdown: str) -> List[Passage]:
 @lru_cache(maxsize=None)
 def load_passages(path: Path = KNOWLEDGE_FILE) -> List[Passage]:
     """The passages of the knowledge base file, with {horario} and {cerrado} filled from
-    APPOINTMENT_HOURS: the bot quotes the schedule it enforces."""
+    APPOINTMENT_HOURS (the bot quotes the schedule it enforces), {aviso} from PRIVACY_NOTICE_URL
+    and {conservacion} from DATA_RETENTION_DAYS."""
     hours = appointment_times.Settings.from_env()
-    text = path.read_text(encoding="utf-8").replace("{horario}", hours.spoken()).replace("{cerrado}", hours.closed())
+    filled = {
+        "{horario}": hours.spoken(),
+        "{cerrado}": hours.closed(),
+        "{aviso}": current_settings().privacy_notice_url,
+        "{conservacion}": kept_for(current_settings().data_retention_days),
+    }
+    text = path.read_text(encoding="utf-8")
+    for placeholder, value in filled.items():
+        text = text.replace(placeholder, value)
     return parse(text)
+
+
+def kept_for(days: int) -> str:
+    """How long a conversation is kept, in words: 'hasta 365 días después de tu último mensaje'."""
+    return f"hasta {days} días después de tu último mensaje" if days > 0 else "mientras Kavak la necesite"
 
 
 def section(slug: str) -> Optional[Passage]:
