@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from actions import db
 from actions.appointments.times import Settings
-from actions.handoff.handoffs import Summary, when_answered
+from actions.handoff.handoffs import Summary, last_messages, when_answered
 from actions.knowledge.actions import misunderstood_last_time
 from actions.texts import say
 from tests.fake_twilio import FakeTwilio
@@ -171,8 +171,10 @@ def browser():
         pytest.skip("chromium and chromedriver not installed (scripts/browser.sh)")
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=390,1400"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(flag)
+    # A phone's screen (a window cannot be made this narrow on the desktop).
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1400, "pixelRatio": 2}})
     driver = webdriver.Chrome(service=ChromeService(shutil.which("chromedriver")), options=options)
     driver.implicitly_wait(5)
     yield driver
@@ -194,7 +196,7 @@ def test_the_staff_inbox_in_a_browser_lists_replies_and_hands_back(staffed, data
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     card = browser.find_element(By.XPATH, f"//section[contains(@class, 'handoff')][.//h2[contains(., '{number}')]]")
     assert "¿me la pueden apartar hoy?" in card.text and "Auto" in card.text
-    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390  # fits a phone
+    assert browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]") == [390, 390]
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOT))
 
@@ -248,3 +250,12 @@ def test_the_staff_notice_carries_what_they_need_and_fits_whatsapp():
     for part in ("+5215512345678", "Andrea López", "Nissan Versa 2021", "hasta $300,000", "48 meses", "10:30"):
         assert part in notice
     assert len(notice) <= 1600
+
+
+def test_a_long_message_in_the_summary_is_cut_at_a_line_never_inside_a_price():
+    listing = "\n".join(f"{n}️⃣ 🚗 *Nissan Versa 2021*\n💰 $289,999 · 🛣️ 38,500 km" for n in range(1, 13))
+    shown = last_messages([{"event": "user", "text": "busco un versa"}, {"event": "bot", "text": listing}])
+    assert [m["author"] for m in shown] == ["cliente", "asistente"]
+    text = shown[1]["text"]
+    assert len(text) <= 502 and text.endswith("\n…")
+    assert all(line.endswith(("*", "km")) for line in text.split("\n")[:-1])  # whole lines only

@@ -25,6 +25,7 @@ FAQ_CASES = {
     "faq_trade_in": ("¿reciben mi auto a cuenta?", ["parte del pago"]),
     "faq_buying_process": ("¿cómo es el proceso de compra?", ["100% digital", "cita"]),
     "faq_financing_requirements": ("¿qué requisitos piden para el crédito?", ["10% anual", "36", "72 meses"]),
+    "faq_privacy": ("¿qué hacen con mis datos?", ["No los vendemos", "borra mis datos", "BAJA", "aviso-de-privacidad"]),
 }
 
 

@@ -106,6 +106,11 @@ THE_ONE = re.compile(
 )
 
 
+def without_list_pointers(norm: str) -> str:
+    """A normalized message with its list places ("el 2", "la primera") blanked out."""
+    return _LAST.sub(" ", _NUMBERED.sub(" ", _ORDINAL.sub(" ", norm)))
+
+
 def superlative(norm: str) -> Optional[str]:
     """The order of "el más barato de esos" ('price_asc', ...), or None."""
     return next((order for order, pattern in SUPERLATIVES if pattern.search(norm)), None)

@@ -36,7 +36,8 @@ from actions.formatting import NUMBER_EMOJI, car_title, format_price
 from actions.forms import leave_form, leave_line, replaced_form, since_opened
 from actions.texts import say
 from settings import current as current_settings
-from understanding.cues import is_list_number, list_position
+from understanding.cues import is_list_number, list_position, without_list_pointers
+from understanding.text import normalize
 
 FORM = "appointment_form"
 # Intents taken as an answer to the form's question even when nothing in them parses
@@ -127,12 +128,13 @@ class ValidateAppointmentForm(FormValidationAction):
         if requested not in ("car_in_focus", None):
             return {}
         page = tracker.get_slot("search_page") or []
-        if (
-            requested is None
-            and list_position(text, len(page))
-            and parse_when(text, _now_and_settings()[0]).day is None
-        ):
-            return {"car_in_focus": text}  # "quiero agendar para ver el 2": that car of the list
+        if requested is None and list_position(text, len(page)):
+            # "quiero agendar para ver el 2", "el 1 el lunes": that car of the list; but in
+            # "agendar el 2" the number is the day.
+            now = _now_and_settings()[0]
+            rest = without_list_pointers(normalize(text))
+            if parse_when(text, now).day == parse_when(rest, now).day:
+                return {"car_in_focus": text}
         with session_scope() as session:
             named = bool(find_cars(session, text))
         if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS):

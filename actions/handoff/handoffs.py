@@ -67,10 +67,23 @@ class Summary:
         return "\n".join(lines)[:1500]
 
 
+def shortened(text: str, limit: int = 500) -> str:
+    r"""`text` cut at the last whole line within `limit` characters, marked with "…":
+    never half a price.
+
+    >>> shortened("💰 $289,999\n🛣️ 38,500 km", limit=15)
+    '💰 $289,999\n…'
+    """
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return (text[:cut] if cut > 0 else text[:limit].rsplit(" ", 1)[0]) + "\n…"
+
+
 def last_messages(events: Sequence[dict], limit: int = LAST_MESSAGES) -> List[Dict[str, str]]:
     """The conversation's last user and bot texts, oldest first."""
     said = [
-        {"author": "cliente" if event["event"] == "user" else "asistente", "text": event["text"][:500]}
+        {"author": "cliente" if event["event"] == "user" else "asistente", "text": shortened(event["text"])}
         for event in events
         if event.get("event") in ("user", "bot") and event.get("text")
     ]
