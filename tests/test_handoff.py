@@ -174,7 +174,9 @@ def browser():
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(flag)
     # A phone's screen (a window cannot be made this narrow on the desktop).
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1400, "pixelRatio": 2}})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1400, "pixelRatio": 2}}
+    )
     driver = webdriver.Chrome(service=ChromeService(shutil.which("chromedriver")), options=options)
     driver.implicitly_wait(5)
     yield driver
