@@ -75,9 +75,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds each customer waits between messages")
     parser.add_argument("--database", help="a PostgreSQL server URL: a fresh database there instead of SQLite")
+    parser.add_argument(
+        "--tracker-cache-mb", help="TRACKER_CACHE_MAX_MB of the Rasa servers (default: the setting's default)"
+    )
     args = parser.parse_args(argv)
 
-    started = start_servers(1, 2, args.database)
+    cache = {"TRACKER_CACHE_MAX_MB": args.tracker_cache_mb} if args.tracker_cache_mb else {}
+    started = start_servers(1, 2, args.database, cache)
     REST_HEADERS["Authorization"] = f"Bearer {started[0].env['REST_API_TOKEN']}"
     pids = {"rasa": [s.rasa.pid for s in started], "actions": [started[0].actions.pid]}
     targets = LeastConnections([s.url for s in started])
@@ -85,7 +89,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         print(
             f"Soak: {args.users} customers, {args.pause} s between messages, {args.minutes} min, "
-            f"database {started[0].env['DATABASE_URL'].split('@')[-1]}"
+            f"database {started[0].env['DATABASE_URL'].split('@')[-1]}, "
+            f"TRACKER_CACHE_MAX_MB {started[0].env.get('TRACKER_CACHE_MAX_MB', 'default')}"
         )
         print(f"Machine speed reference: {reference_seconds():.2f} s")
         begin = time.monotonic()
@@ -100,6 +105,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             time.sleep(1)
             if time.monotonic() - begin >= (shown + 1) * window or not any(t.is_alive() for t in threads):
                 low, high = begin + shown * window, begin + (shown + 1) * window
+                if low >= until:
+                    break  # the last turns, finished after the last window
                 part = [t for t in turns if low <= t[0] < high]
                 latencies = [t[1] for t in part] or [0.0]
                 rasa = sum(rss_mb(pid) for pid in pids["rasa"])

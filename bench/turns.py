@@ -240,15 +240,17 @@ def fresh_database(workdir: Path, server: Optional[str]) -> str:
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-def start_servers(workers: int, servers: int, database: Optional[str] = None) -> List[Servers]:
+def start_servers(
+    workers: int, servers: int, database: Optional[str] = None, settings: Optional[Dict[str, str]] = None
+) -> List[Servers]:
     """A fresh database (SQLite, or on the PostgreSQL server `database`) with the sample
     catalog, one action server and `servers` Rasa servers of `workers` processes each;
-    above one process, the SQL lock store."""
+    above one process, the SQL lock store. `settings`: more environment for the servers."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-turns-"))
     database_url = fresh_database(workdir, database)
     db.upgrade(database_url)
     sync(ROOT / "catalog" / "sample_catalog.csv", database_url)
-    env = {"SANIC_WORKERS": str(workers)}
+    env = {"SANIC_WORKERS": str(workers), **(settings or {})}
     if workers * servers > 1:
         env["LOCK_STORE_TYPE"] = "stores.lock_store.SQLLockStore"
     first = Servers(workdir, database_url, env=env).start()
