@@ -133,6 +133,14 @@ def test_full_names():
         assert "nombre completo" in check_name(clean_name(bad))
 
 
+def test_a_name_after_ok_or_si_is_the_name():
+    assert clean_name("ok, juan perez") == "Juan Perez"
+    assert clean_name("si claro, me llamo Ana Ruiz") == "Ana Ruiz"
+    assert clean_name("sale pues soy Pedro Páramo") == "Pedro Páramo"
+    assert clean_name("Valeria Sánchez") == "Valeria Sánchez"  # "va" starts a name, not a lead-in
+    assert "nombre completo" in check_name(clean_name("va"))
+
+
 # --------------------------------------------------------------------------- rules
 
 

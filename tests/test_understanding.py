@@ -62,6 +62,7 @@ def routed(text, intent, vocab):
         ("precio del tercero?", "car_details", "ask_car_feature"),
         ("la 2 donde esta?", "car_details", "ask_car_feature"),  # tried as a customer: got the details
         ("en que ciudad esta el versa?", "open_question", "ask_car_feature"),
+        ("y q tal de consumo?", "greet", "ask_car_feature"),  # tried as a customer: got the greeting
         ("cuanto sale la mensualidad del 2", "car_details", "ask_financing"),
         ("quiero ir a ver el Jetta el sábado", "search_cars", "book_appointment"),
         # a person, advice, a start over

@@ -197,7 +197,8 @@ _STILL_THERE = re.compile(
 _IS = re.compile(r"\b(?:es|esta|son)\b")
 _ABOUT_ONE_CAR = re.compile(
     r"\b(?:tiene|trae|tendra|cuenta con|viene con|mide|pesa|cuantos km|cuantos kilometros|cuanto mide|cuanto cuesta|"
-    r"cuanto sale|cuanto vale|cuanto consume|cuanto rinde|de que ano|que tan|que tipo|sigue|cabe|caben|se ve|como (?:es|esta|anda))\b"
+    r"cuanto sale|cuanto vale|cuanto consume|cuanto rinde|de que ano|que tan|(?:que|q) tal|que tipo|sigue|cabe|caben|se ve|"
+    r"como (?:es|esta|anda))\b"
 )
 # Questions about cars in general, not about the one being discussed ("cada cuánto se cambian las llantas").
 GENERAL = re.compile(

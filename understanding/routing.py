@@ -295,7 +295,7 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return None if intent == "give_rating" else ("give_rating", "gives a score")
     if s.general and intent == "ask_car_feature":
         return "open_question", "a general question, not about the car"
-    if s.feature_question and (unsure or intent in {"search_cars", "car_details", "give_rating"}):
+    if s.feature_question and (unsure or intent in COURTESY | {"search_cars", "car_details", "give_rating"}):
         return "ask_car_feature", "a question about the car in focus"
     if s.advice and not s.hard_constraint:
         if intent in {"search_cars"} | FINANCING_INTENTS:

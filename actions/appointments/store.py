@@ -209,6 +209,11 @@ def describe(session: Session, appointment: Appointment, settings: Settings) -> 
 # --------------------------------------------------------------------------- names
 
 _NAME_CUE = re.compile(r"^(?:me llamo|mi nombre es|soy|a nombre de|es)\s+", re.IGNORECASE)
+# "ok, juan pérez", "sí claro, me llamo…": the words before the name.
+_LEAD_IN = re.compile(
+    r"^(?:(?:ok(?:ey|i)?|oka|va|sale|s[ií]|claro|bueno|pues|ya|listo|perfecto|vale|ah+|mmm*)\b[\s,.!]*)+",
+    re.IGNORECASE,
+)
 _NOT_A_NAME = set(
     "que cual cuanto cuanta como donde cuando porque por tienen tiene hay puedo puedes quiero "
     "quisiera busco necesito gracias hola no si ok auto autos carro coche cita precio garantia "
@@ -218,8 +223,8 @@ _NOT_A_NAME = set(
 
 
 def clean_name(text: str) -> str:
-    """'me llamo juan pérez' -> 'Juan Pérez'."""
-    name = _NAME_CUE.sub("", text.strip()).strip(" .,!¡¿?")
+    """'me llamo juan pérez', 'ok, juan pérez' -> 'Juan Pérez'."""
+    name = _NAME_CUE.sub("", _LEAD_IN.sub("", text.strip())).strip(" .,!¡¿?")
     name = re.sub(r"\s+", " ", name)
     if name == name.lower() or name == name.upper():
         name = " ".join(w[:1].upper() + w[1:].lower() for w in name.split(" "))
