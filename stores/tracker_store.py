@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, TrackerStore
-from rasa.shared.core.events import Restarted, SessionStarted, deserialise_events
+from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -42,6 +42,8 @@ from stores.engine import create_engine
 
 # Events after which the tracker kept in memory is dropped and the database read again.
 _STARTS_OVER = {SessionStarted.type_name, Restarted.type_name}
+# The action that deletes the customer's data and restarts the conversation (actions/privacy/actions.py).
+DELETE_MY_DATA = "action_delete_my_data"
 
 
 @dataclass
@@ -133,9 +135,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         new_events = list(itertools.islice(tracker.events, known.stored_events, None))
         last_event_id, added = known.last_event_id, 0
-        if new_events:
+        kept = _after_deletion(new_events)
+        if kept:
             table = self.SQLEvent.__table__
-            rows = [self._row(sender_id, event) for event in new_events]
+            rows = [self._row(sender_id, event) for event in kept]
             added = sum(len(row["data"]) for row in rows)
             with self.engine.begin() as connection:
                 connection.execute(table.insert(), rows)
@@ -175,6 +178,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         old = self._known.pop(sender_id, None)
         if old is not None:
             self._bytes -= old.size
+
+
+def _after_deletion(events: List[Event]) -> List[Event]:
+    """The events of a turn to store; of the turn that deleted the customer's data
+    (action_delete_my_data, then a restart), only what follows the restart: not even the
+    "sí" that confirmed it is kept with their number."""
+    if not any(isinstance(e, ActionExecuted) and e.action_name == DELETE_MY_DATA for e in events):
+        return events
+    restarts = [i for i, event in enumerate(events) if isinstance(event, Restarted)]
+    return events[restarts[-1] + 1 :] if restarts else events
 
 
 class RefusingTrackerStore(InMemoryTrackerStore):
