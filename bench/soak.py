@@ -90,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(
             f"Soak: {args.users} customers, {args.pause} s between messages, {args.minutes} min, "
             f"database {started[0].env['DATABASE_URL'].split('@')[-1]}, "
-            f"TRACKER_CACHE_MAX_MB {started[0].env.get('TRACKER_CACHE_MAX_MB', 'default')}"
+            f"TRACKER_CACHE_MAX_MB {args.tracker_cache_mb or 'default'}"
         )
         print(f"Machine speed reference: {reference_seconds():.2f} s")
         begin = time.monotonic()

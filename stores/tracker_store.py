@@ -37,13 +37,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from actions.privacy import DELETE_MY_DATA_ACTION
 from settings import current as current_settings
 from stores.engine import create_engine
 
 # Events after which the tracker kept in memory is dropped and the database read again.
 _STARTS_OVER = {SessionStarted.type_name, Restarted.type_name}
-# The action that deletes the customer's data and restarts the conversation (actions/privacy/actions.py).
-DELETE_MY_DATA = "action_delete_my_data"
 
 
 @dataclass
@@ -182,9 +181,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
 def _after_deletion(events: List[Event]) -> List[Event]:
     """The events of a turn to store; of the turn that deleted the customer's data
-    (action_delete_my_data, then a restart), only what follows the restart: not even the
+    (DELETE_MY_DATA_ACTION, then a restart), only what follows the restart: not even the
     "sí" that confirmed it is kept with their number."""
-    if not any(isinstance(e, ActionExecuted) and e.action_name == DELETE_MY_DATA for e in events):
+    if not any(isinstance(e, ActionExecuted) and e.action_name == DELETE_MY_DATA_ACTION for e in events):
         return events
     restarts = [i for i, event in enumerate(events) if isinstance(event, Restarted)]
     return events[restarts[-1] + 1 :] if restarts else events

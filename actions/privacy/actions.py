@@ -14,6 +14,7 @@ from actions.appointments.times import Settings
 from actions.db import session_scope
 from actions.forms import leave_form
 from actions.knowledge.base import kept_for
+from actions.privacy import DELETE_MY_DATA_ACTION
 from actions.privacy.rights import delete_customer, kept_about, kept_lines, opt_in, opt_out
 from settings import current as current_settings
 
@@ -82,7 +83,7 @@ class ActionDeleteMyData(Action):
     """The yes: delete in one transaction, then start the conversation over (slots included)."""
 
     def name(self) -> Text:
-        return "action_delete_my_data"
+        return DELETE_MY_DATA_ACTION
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         with session_scope() as session:
