@@ -17,6 +17,8 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy import select, update
 
 from actions import db
@@ -183,6 +185,14 @@ def browser():
     driver.quit()
 
 
+def submit_and_reload(browser, button) -> None:
+    """Click a form's button and wait until the page it posts to has replaced this one."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
 def test_the_staff_inbox_in_a_browser_lists_replies_and_hands_back(staffed, database_url, browser):
     servers, twilio, _ = staffed
     sender = customer()
@@ -195,7 +205,7 @@ def test_the_staff_inbox_in_a_browser_lists_replies_and_hands_back(staffed, data
     browser.get(f"{servers.inbox_url}/")
     assert browser.current_url.endswith("/login")  # not signed in
     browser.find_element(By.NAME, "token").send_keys(servers.env["STAFF_TOKEN"])
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit_and_reload(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     card = browser.find_element(By.XPATH, f"//section[contains(@class, 'handoff')][.//h2[contains(., '{number}')]]")
     assert "¿me la pueden apartar hoy?" in card.text and "Auto" in card.text
     assert browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]") == [390, 390]
@@ -203,14 +213,14 @@ def test_the_staff_inbox_in_a_browser_lists_replies_and_hands_back(staffed, data
     browser.save_screenshot(str(SCREENSHOT))
 
     card.find_element(By.NAME, "text").send_keys("¡Claro! Te la aparto hasta las 6 pm. Soy Luis, de Kavak.")
-    card.find_element(By.CSS_SELECTOR, "button.send").click()
+    submit_and_reload(browser, card.find_element(By.CSS_SELECTOR, "button.send"))
     to_customer = wait_for(lambda: [m for m in twilio.messages if m["To"] == sender])
     assert to_customer[0]["Body"] == "¡Claro! Te la aparto hasta las 6 pm. Soy Luis, de Kavak."
     card = browser.find_element(By.XPATH, f"//section[contains(@class, 'handoff')][.//h2[contains(., '{number}')]]")
     assert "Soy Luis, de Kavak" in card.text  # kept with the conversation
 
-    card.find_element(By.CSS_SELECTOR, "button.back").click()
-    wait_for(lambda: number not in browser.find_element(By.TAG_NAME, "main").text)
+    submit_and_reload(browser, card.find_element(By.CSS_SELECTOR, "button.back"))
+    assert number not in browser.find_element(By.TAG_NAME, "main").text
     back = wait_for(lambda: [m for m in twilio.messages if m["To"] == sender][1:])
     assert back[0]["Body"] == say("utter_handoff_back")
     assert "Precio" in servers.say_text(sender, "dame mas detalles del 2")  # the assistant answers again
