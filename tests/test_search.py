@@ -8,6 +8,7 @@ truthful feature answers, comparisons, a catalog reloaded without restarting.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,19 @@ def test_asking_for_the_newest_puts_that_one_car_in_focus(index, question):
     assert reply.slots["car_in_focus"] == reply.slots["search_page"][0]
     assert index.get(reply.slots["car_in_focus"]).year == newest.year
     assert reply.text.startswith("Es el *") and "el primero de la lista" in reply.text
+
+
+def test_asking_for_the_cheapest_of_a_one_car_list_says_it_is_the_only_one(index):
+    counts = Counter(car.model for car in index.cars)
+    only = next(car for car in index.cars if counts[car.model] == 1)
+    filters, _ = run(index, f"busco un {only.model}")
+    shown = search.search_turn(f"busco un {only.model}", search.State(), index)
+    assert shown.slots["search_page"] == [only.stock_id]
+    state = search.State(filters=filters, shown=[only.stock_id], page=[only.stock_id])
+    reply = search.search_turn("y el mas barato?", state, index)
+    assert reply.slots["car_in_focus"] == only.stock_id
+    assert reply.text.startswith("Es el único") and only.model in reply.text
+    assert "1." not in reply.text  # the one-car list is not shown again
 
 
 def test_asking_for_the_newest_cars_is_a_list_without_a_focus(index):

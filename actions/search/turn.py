@@ -177,8 +177,11 @@ def search_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     page = reply.slots.get("search_page")
     if page and THE_ONE.search(normalize(text).strip(" ¿?¡!.")):  # "¿cuál es el más nuevo?": that one
         car = index.get(page[0])
+        slots = {**reply.slots, "car_in_focus": car.stock_id}
+        if page == state.page == [car.stock_id]:  # the list on screen has only this car
+            return Reply(say("utter_search_the_only_one", car=car_title(car), price=format_price(car.price)), slots)
         lead = say("utter_search_the_one", car=car_title(car), price=format_price(car.price))
-        return Reply(f"{lead}\n\n{reply.text}", {**reply.slots, "car_in_focus": car.stock_id})
+        return Reply(f"{lead}\n\n{reply.text}", slots)
     return reply
 
 
