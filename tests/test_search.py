@@ -92,6 +92,8 @@ def run(index, text: str, filters=None):
         ("menos q 200 mil", {"price_max": 200_000}),
         ("algo mas caro que 300 mil", {"price_min": 300_000}),
         ("algo familiar pa 7 personas", {"query": "familiar para 7 pasajeros"}),
+        ("necesito algo pa la familia, somos 6", {"query": "familia para 7 pasajeros"}),
+        ("y de 7 asientos?", {"query": "para 7 pasajeros", "price_max": None}),
     ],
 )
 def test_filters_from_spanish_text(index, text, expected):

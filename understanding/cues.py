@@ -135,6 +135,14 @@ def list_position(text: str, length: int) -> Optional[int]:
     return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
 
 
+# Room for a family: "para 7", "de 7 asientos", "somos 6", "tercera fila".
+SEATS = re.compile(
+    r"\b(?:para|pa) (?:\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b"
+    r"|\b(?:\d|siete|ocho) (?:pasajeros|plazas|asientos|lugares)\b|\bsomos (?:6|7|8|9|seis|siete|ocho|nueve)\b"
+    r"|\btercera fila\b|\btres filas\b"
+)
+
+
 # --- What a car has: the questions about one car --------------------------------------
 
 BLUETOOTH = re.compile(r"\bblue ?(?:t(?:oo|u|o)th?|tut|tooh)\b|\bbluetoot\b|\bblutu+t?h?\b|\bbt\b")

@@ -71,8 +71,8 @@ _SORTS = re.compile(
 # Words that describe the car wanted, which search ranks by ("algo familiar", "para la ciudad").
 _DESCRIPTION = re.compile(
     r"\b(?:familiar(?:es)?|deportiv[oa]s?|de lujo|lujos[oa]|espacios[oa]s?|amplio|amplia|para (?:la )?ciudad|"
-    r"para (?:la )?carretera|para (?:el )?trabajo|para trabajar|para uber|para plataforma|para (?:\d|siete|ocho) (?:personas|pasajeros)|"
-    r"tercera fila|7 pasajeros|ahorrador(?:es)?|rendidor(?:es)?|que gaste poco|chiquit[oa]|compacto|hibrido|electrico)\b"
+    r"para (?:la )?carretera|para (?:el )?trabajo|para trabajar|para uber|para plataforma|"
+    r"ahorrador(?:es)?|rendidor(?:es)?|que gaste poco|chiquit[oa]|compacto|hibrido|electrico)\b"
 )
 # A bare number answering a form keeps its intent (a score, an hour, an amount);
 # outside the survey a score picks that car of the list (data/rules/search.yml).
@@ -111,6 +111,7 @@ class Signals:
     hard_constraint: bool  # one that filters cars (not only a description or an order)
     budget: bool  # an amount said as a budget ("mi tope son 420 mil")
     monthly_budget: bool
+    seats: bool  # room for a family ("de 7 asientos", "somos 6")
     financing: bool
     financing_value: bool  # a term, percent or down payment ("a 72", "si doy 35%")
     booking: bool
@@ -212,7 +213,8 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         bare_number=bool(_BARE_NUMBER.fullmatch(norm)),
         features=bool(cues.feature_asked(norm)),
         feature_question=cues.asks_about_one_car(norm),
-        constraint=hard or bool(_SORTS.search(norm) or _DESCRIPTION.search(norm)),
+        constraint=hard or bool(_SORTS.search(norm) or _DESCRIPTION.search(norm) or cues.SEATS.search(norm)),
+        seats=bool(cues.SEATS.search(norm)),
         hard_constraint=hard,
         budget=bool(money) and bool(_BUDGET.search(norm)) and not cues.FINANCING_VALUE.search(norm),
         monthly_budget=monthly,
@@ -303,6 +305,8 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return None
     if s.monthly_budget and not s.financing and (unsure or intent in COURTESY | FINANCING_INTENTS):
         return "search_cars", "searches by monthly payment"
+    if s.seats and not (s.financing or s.financing_value) and intent in FINANCING_INTENTS:
+        return "search_cars", "asks for room for a family"
     if s.budget and not s.financing and intent in FINANCING_INTENTS:
         return "search_cars", "states a budget"
     if s.constraint and (unsure or intent in COURTESY):

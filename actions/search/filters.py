@@ -159,9 +159,6 @@ _AGE = re.compile(
     r"\b(?:menos de|no mas de|maximo|hasta|de maximo)\s+(\d{1,2}|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+anos\b"
 )
 _SMALL_NUMBERS = number_words(2, 10)
-_SEATS = re.compile(
-    r"\b(?:para|pa) (\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b|\b(\d|siete|ocho) (?:pasajeros|plazas|asientos)\b|\btercera fila\b|\btres filas\b"
-)
 _KM_AFTER = re.compile(r"^\s*(?:km|kms|kilometros|kilometraje|de kilometraje|mil km)\b")
 _KM_BEFORE = re.compile(
     r"(?:kilometraje|km|kilometros|recorrido)\s*(?:de|menor a|menor de|maximo de|maximo|hasta|menos de)?\s*$"
@@ -335,7 +332,7 @@ class Names(Filter):
 
 # Ways of describing a car that the catalog's descriptions say in other words.
 _HINTS = [
-    (_SEATS, "para 7 pasajeros"),
+    (cues.SEATS, "para 7 pasajeros"),
     (
         re.compile(
             r"\bque gaste poco\b|\bgaste poca gasolina\b|\bahorrador(?:es)?\b|\brendidor(?:es)?\b|\bbajo consumo\b"
