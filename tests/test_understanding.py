@@ -54,6 +54,7 @@ def routed(text, intent, vocab):
         ("el 2", "nlu_fallback", "car_details"),
         ("y la segunda?", "out_of_scope", "car_details"),
         ("a ver el tres", "nlu_fallback", "car_details"),
+        ("esa primera cuanto gasta de gasolina", "nlu_fallback", "ask_car_feature"),
         ("el más barato de esos", "search_cars", "car_details"),
         ("ese me interesa", "nlu_fallback", "car_details"),
         ("cual me llevo, el primero o el ultimo?", "car_details", "compare_cars"),

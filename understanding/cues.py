@@ -42,7 +42,7 @@ ORDINALS = {
     "5to": 5,
 }
 _ORDINAL = re.compile(
-    r"(?:^|\b(?:el|la|lo|del|al|de la|opcion|auto|carro|y)\s+)("
+    r"(?:^|\b(?:el|la|lo|del|al|de la|opcion|auto|carro|y|ese|esa|este|esta|aquel|aquella)\s+)("
     + "|".join(sorted(ORDINALS, key=len, reverse=True))
     + r")\b"
     r"(?!\s+(?:fila|vez|carro|auto|coche|ano|mes|dia|semana|pago|mensualidad|lugar|cita|de (?:enero|febrero|marzo|abril|"
@@ -50,7 +50,7 @@ _ORDINAL = re.compile(
 )
 _NUMBER_WORDS = number_words(1, 5, skip={"un", "una"})
 _NUMBERED = re.compile(
-    r"(?:\b(?:el|la|del|al|de la|numero|num|no\.?|opcion|opc|op|auto|carro|#)\s*#?\s*|#)([1-9]|uno|dos|tres|cuatro|cinco)\b"
+    r"(?:\b(?:el|la|del|al|de la|ese|esa|numero|num|no\.?|opcion|opc|op|auto|carro|#)\s*#?\s*|#)([1-9]|uno|dos|tres|cuatro|cinco)\b"
     r"(?!\s*(?:mil|k\b|millon|%|anos|meses|mes\b|de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|octubre|noviembre|diciembre)|pm|am|de la|hrs|horas|\.\d|:\d))"
 )
