@@ -378,6 +378,21 @@ def test_the_car_to_see_can_be_a_number_of_the_list_just_shown(servers, answer):
     assert slots(servers, sender)["car_in_focus"] == second
 
 
+def test_a_time_given_when_the_car_is_asked_is_kept_and_the_car_asked_again(servers):
+    """ "la puedo ver mañana?" with no car in focus, then "a las 10": that is the hour, not a car."""
+    sender = "appt-5215511110012"
+    assert "Encontré" in servers.say_text(sender, "tienen camionetas?")
+    second = slots(servers, sender)["search_page"][1]
+    day = spoken(visit_day())
+    assert "¿Cuál te gustaría ver?" in servers.say_text(sender, f"chido, y la puedo ver {day} en la mañana?")
+    reply = servers.say_text(sender, "a las 10")
+    assert "No encontré ese auto" not in reply and "¿Cuál te gustaría ver?" in reply
+    assert slots(servers, sender)["appointment_time"] == "10:00"
+    reply = servers.say_text(sender, "la segunda")
+    assert "nombre completo" in reply  # the day and the hour were already given
+    assert slots(servers, sender)["car_in_focus"] == second
+
+
 def test_the_form_s_own_list_of_matches_is_the_list_a_number_points_at(servers):
     """Two Golfs match: the form lists them, and "el 2" is the second of that list."""
     sender = "appt-5215511110011"

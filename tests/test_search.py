@@ -94,6 +94,7 @@ def run(index, text: str, filters=None):
         ("algo familiar pa 7 personas", {"query": "familiar para 7 pasajeros"}),
         ("necesito algo pa la familia, somos 6", {"query": "familia para 7 pasajeros"}),
         ("y de 7 asientos?", {"query": "para 7 pasajeros", "price_max": None}),
+        ("kiero una camionetita q no consuma mucho", {"body_type": "suv", "query": "bajo consumo de gasolina"}),
     ],
 )
 def test_filters_from_spanish_text(index, text, expected):
@@ -349,6 +350,23 @@ def test_details_of_the_second_and_by_name_put_the_car_in_focus(index):
     reply = search.details_turn("Dame más detalles del Volkswagen Golf GTI Performance", search.State(), index)
     golf = index.get(reply.slots["car_in_focus"])
     assert golf.model == "Golf" and "GTI" in golf.version
+
+
+@pytest.mark.parametrize(
+    "question, column, lowest",
+    [
+        ("el más barato de esos", "price", True),
+        ("cual de esas es la q tiene menos km?", "km", True),
+        ("y cual de los que me mandaste es el mas nuevo", "year", False),
+    ],
+)
+def test_a_superlative_over_the_list_picks_that_car_of_the_list(index, question, column, lowest):
+    results = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
+    state = search.State(shown=results.slots["search_shown"], page=results.slots["search_page"])
+    page = [index.get(stock_id) for stock_id in state.page]
+    expected = (min if lowest else max)(page, key=lambda car: getattr(car, column))
+    reply = search.details_turn(question, state, index)
+    assert reply.slots["car_in_focus"] == expected.stock_id
 
 
 def test_a_reference_to_no_available_car_does_not_fall_back_to_the_focus(index):

@@ -56,6 +56,7 @@ def routed(text, intent, vocab):
         ("a ver el tres", "nlu_fallback", "car_details"),
         ("esa primera cuanto gasta de gasolina", "nlu_fallback", "ask_car_feature"),
         ("el más barato de esos", "search_cars", "car_details"),
+        ("cual de esas es la q tiene menos km?", "ask_car_feature", "car_details"),
         ("ese me interesa", "nlu_fallback", "car_details"),
         ("cual me llevo, el primero o el ultimo?", "car_details", "compare_cars"),
         # questions about the car in focus or a named one

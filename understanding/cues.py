@@ -71,14 +71,16 @@ _DEMONSTRATIVE = re.compile(
 )
 # "el más barato de esos", "la más nueva de la lista": a superlative over the cars just shown.
 _OF_THOSE = r"(?:de esos|de esas|de estos|de estas|de la lista|de los que (?:me )?(?:mandaste|mostraste|ensenaste|pasaste)|de ahi)"
+_SUPERLATIVE_WORDS = [
+    ("price_asc", r"\bmas (?:barat[oa]|economic[oa]|accesible)\b"),
+    ("price_desc", r"\bmas car[oa]\b"),
+    ("year_desc", r"\bmas (?:nuev[oa]|recientes?)\b"),
+    ("km_asc", r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b"),
+]
+# Said either way: "el más barato de esos", "¿cuál de esas es la que tiene menos km?"
 SUPERLATIVES = [
-    ("price_asc", re.compile(r"\bmas (?:barat[oa]|economic[oa]|accesible)\b.{0,12}" + _OF_THOSE)),
-    ("price_desc", re.compile(r"\bmas car[oa]\b.{0,12}" + _OF_THOSE)),
-    ("year_desc", re.compile(r"\bmas (?:nuev[oa]|recientes?)\b.{0,12}" + _OF_THOSE)),
-    (
-        "km_asc",
-        re.compile(r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b.{0,12}" + _OF_THOSE),
-    ),
+    (order, re.compile(rf"{words}.{{0,12}}{_OF_THOSE}|\b(?:cual|que)\s+{_OF_THOSE}.{{0,25}}{words}"))
+    for order, words in _SUPERLATIVE_WORDS
 ]
 
 

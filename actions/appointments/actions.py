@@ -137,8 +137,9 @@ class ValidateAppointmentForm(FormValidationAction):
                 return {"car_in_focus": text}
         with session_scope() as session:
             named = bool(find_cars(session, text))
-        if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS):
-            return {"car_in_focus": text}
+        only_when = parse_when(text, _now_and_settings()[0]) != When() and not list_position(text, len(page))
+        if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS and not only_when):
+            return {"car_in_focus": text}  # "a las 10" asked which car: the hour (extract_appointment_time)
         return {}
 
     def _start_reschedule(self, dispatcher: CollectingDispatcher, tracker: Tracker, explicit: bool) -> Dict[Text, Any]:
@@ -191,8 +192,8 @@ class ValidateAppointmentForm(FormValidationAction):
             return {}  # the date's extraction takes the time with it
         if requested == "appointment_time" and (when.at or _intent(tracker) in ANSWER_INTENTS):
             return {"appointment_time": text}
-        if requested in (None, "customer_name") and when.at:
-            return {"appointment_time": text}  # "a las 11" at the start, "mejor a las 12" later
+        if requested in (None, "car_in_focus", "customer_name") and when.at and not is_list_number(text):
+            return {"appointment_time": text}  # "a las 11" at the start or asked the car, "mejor a las 12" later
         return {}
 
     async def extract_customer_name(

@@ -336,7 +336,8 @@ _HINTS = [
     (
         re.compile(
             r"\bque gaste poco\b|\bgaste poca gasolina\b|\bahorrador(?:es)?\b|\brendidor(?:es)?\b|\bbajo consumo\b"
-            r"|\bque rinda\b|\bque no gaste\b"
+            r"|\bque rinda\b|\b(?:que|q) no (?:gaste|consuma)\b|\b(?:consuma|consume|gaste|gasta) poco\b"
+            r"|\bno (?:consuma|consume|gaste|gasta) (?:mucho|tanto)\b"
         ),
         "bajo consumo de gasolina",
     ),
