@@ -342,6 +342,20 @@ def test_booking_the_car_in_focus_as_in_the_original(servers, database_url):
     assert state["customer_name"] == "Juan Pérez"
 
 
+def test_a_plan_for_a_car_already_booked_does_not_offer_another_visit(servers, database_url):
+    car = new_car(database_url)
+    sender = "appt-5215511110013"
+    set_car(servers, sender, car.stock_id)
+    reply = servers.say_text(sender, "cuanto me quedaria la mensualidad con 80 mil de enganche?")
+    assert "¿Te gustaría agendar una cita para ver el auto?" in reply
+    servers.say_text(sender, "Quiero agendar una cita")
+    servers.say_text(sender, f"{spoken(visit_day())} a las 11")
+    assert "Tu cita ha sido agendada" in servers.say_text(sender, "Juan Pérez")
+    reply = servers.say_text(sender, "y a 60 meses?")
+    assert "60 meses" in reply and "¿Te gustaría agendar" not in reply
+    assert "Tu visita para ver este auto ya está agendada" in reply
+
+
 def test_see_a_model_then_a_visit_on_a_weekday_as_customers_say_it(servers, database_url):
     """ "quiero ver el sentra" searches; its only match is the car the visit is for, and
     "me das cita el <día>" keeps the day, so the form only asks the time and the name."""

@@ -12,6 +12,7 @@ are picked up from any message, and asked only after a refusal.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
@@ -21,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
+from actions.appointments.store import upcoming
 from actions.catalog.index import catalog
 from actions.db import Car, session_scope
 from actions.financing import plan as financing
@@ -345,7 +347,18 @@ class ActionShowFinancingPlan(Action):
         else:
             plans = [financing.make_plan(price, down, months, rate) for months in financing.TERMS]
             _say(dispatcher, financing.describe_plans(plans, label))
-        return []
+        return [SlotSet("visit_booked_for_car", _visit_booked(tracker))]
+
+
+def _visit_booked(tracker: Tracker) -> bool:
+    """Whether the customer already has a visit booked to see the car in focus (the offer
+    of a visit after the plan then says so instead)."""
+    focus = tracker.get_slot("car_in_focus")
+    if not focus:
+        return False
+    with session_scope() as session:
+        visits = upcoming(session, tracker.sender_id, datetime.now(timezone.utc))
+        return any(visit.stock_id == focus for visit in visits)
 
 
 class ActionShowAmortizationTable(Action):
