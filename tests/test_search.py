@@ -420,6 +420,23 @@ def test_the_place_in_a_list_of_four_a_message_points_at(text, position):
     assert list_position(text, 4) == position
 
 
+def test_a_question_about_a_car_s_history_says_what_is_known_and_invents_nothing(index):
+    results = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
+    state = search.State(page=results.slots["search_page"], shown=results.slots["search_shown"])
+    first = index.get(state.page[0])
+    reply = search.feature_turn("el 1 esta chocado?", state, index)
+    assert reply.slots["car_in_focus"] == first.stock_id
+    assert "no trae su historial" in reply.text and "inspección de 240 puntos" in reply.text
+    assert "No tengo ese dato" not in reply.text
+
+
+def test_this_car_is_too_expensive_gets_its_catalog_price_and_cheaper_ways(index):
+    car = index.cars[0]
+    reply = search.feature_turn("no manches esta muy caro para lo q es", search.State(focus=car.stock_id), index)
+    assert car.price_text in reply.text and "no lo puedo negociar" in reply.text
+    assert "hasta cuánto" in reply.text and "No tengo ese dato" not in reply.text
+
+
 def test_feature_answers_are_truthful_and_empty_means_no(index):
     without = next(c for c in index.cars if not c.carplay and c.bluetooth)
     state = search.State(focus=without.stock_id)

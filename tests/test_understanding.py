@@ -55,6 +55,7 @@ def routed(text, intent, vocab):
         ("y la segunda?", "out_of_scope", "car_details"),
         ("a ver el tres", "nlu_fallback", "car_details"),
         ("esa primera cuanto gasta de gasolina", "nlu_fallback", "ask_car_feature"),
+        ("el 1 esta chocado?", "car_details", "ask_car_feature"),
         ("el más barato de esos", "search_cars", "car_details"),
         ("cual de esas es la q tiene menos km?", "ask_car_feature", "car_details"),
         ("ese me interesa", "nlu_fallback", "car_details"),

@@ -198,6 +198,20 @@ FEATURE_QUESTIONS = [
             r"|\bvendido\b|\bya se vendio\b|\bapartad"
         ),
     ),
+    (
+        "history",
+        re.compile(
+            r"\bchocad\w*|\bchoques?\b|\baccidentad\w*|\baccidentes?\b|\binundad\w*|\bgolpead\w*|\bgolpes?\b"
+            r"|\bduenos\b|\bhistorial\b|\bbuen estado\b|\bdetalles ocultos\b"
+        ),
+    ),
+    (
+        "too_expensive",
+        re.compile(
+            r"\b(?:esta|es|lo veo|la veo|se me hace|me parece|sale)\s+(?:muy |bien |demasiado |algo |un poco |re )?car[oa]\b"
+            r"|\bcarisim[oa]\b"
+        ),
+    ),
 ]
 # A question about one car ("¿tiene carplay?", "¿cuántos km tiene?", "¿es automático?"),
 # not a request for cars with it ("autos con carplay", "busco uno automático").

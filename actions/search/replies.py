@@ -162,8 +162,14 @@ def answer_feature(car: CarInfo, text: str) -> str:
             answers.append(say("utter_search_feature_location", car=name))
         elif key == "available":
             answers.append(f"✅ Sí, el {name} sigue disponible.")
+        elif key == "history":
+            answers.append(say("utter_search_feature_history", car=name))
+        elif key == "too_expensive":
+            answers.append(say("utter_search_feature_too_expensive", car=name, price=car.price_text))
     if not answers:
         return say("utter_search_feature_unknown", car=name) + "\n\n" + car_details(car)
+    if "too_expensive" in asked:  # its answer already says what to do next
+        return "\n".join(answers)
     return "\n".join(answers) + "\n\n" + say("utter_search_feature_next")
 
 
