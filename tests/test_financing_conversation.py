@@ -182,3 +182,14 @@ def test_values_given_before_the_price_are_kept_and_confirmed(servers):
     assert "💰 Enganche: $68,000 (20%)" in reply
     assert "📅 Plazo: 48 meses" in reply
     assert "💵 Mensualidad: *$7,163*" in reply  # 272 x 26.334 = 7,162.8
+
+
+@pytest.mark.parametrize("question", ["cuanto es lo minimo de enganche?", "de cuanto es el enganche minimo"])
+def test_asking_for_the_minimum_down_payment_mid_form_gets_it_for_this_price(servers, question):
+    sender = f"fin-minimum-{len(question)}"
+    servers.say_text(sender, "hola quiero financiar un carro")
+    assert "¿Cuánto darías de enganche" in servers.say_text(sender, "uno de 300 mil mas o menos")
+    reply = servers.say_text(sender, question)
+    assert "El enganche mínimo es *10%* del precio: para un auto de $300,000 son *$30,000*" in reply
+    assert reply.count("¿Cuánto darías de enganche") == 1  # asked again, once
+    assert slots(servers, sender)["financing_down_payment"] is None

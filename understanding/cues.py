@@ -137,6 +137,8 @@ def list_position(text: str, length: int) -> Optional[int]:
     return found[0] if len(found) == 1 and 1 <= found[0] <= length else None
 
 
+# "¿cuánto es lo mínimo de enganche?", "¿de cuánto es el enganche mínimo?"
+MIN_DOWN_ASKED = re.compile(r"\b(?:minimo|lo menos|menor)\b.{0,25}\benganche\b|\benganche\b.{0,20}\bminimo\b")
 # Room for a family: "para 7", "de 7 asientos", "somos 6", "tercera fila".
 SEATS = re.compile(
     r"\b(?:para|pa) (?:\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b"

@@ -204,6 +204,15 @@ def minimum_down_payment(price: float) -> int:
     return to_pesos(Decimal(str(price)) * min_down_pct() / 100)
 
 
+def describe_minimum_down(price: Optional[float]) -> str:
+    """The answer to "¿cuánto es lo mínimo de enganche?", for this price when there is one."""
+    pct = format_pct(min_down_pct())
+    if not price:
+        return say("utter_financing_min_down", pct=pct)
+    amount = format_price(minimum_down_payment(price))
+    return say("utter_financing_min_down_for_price", pct=pct, amount=amount, price=format_price(price))
+
+
 def _below_minimum(price: float) -> str:
     return say(
         "utter_financing_down_below_minimum",

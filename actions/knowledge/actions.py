@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.financing.plan import describe_minimum_down
 from actions.formatting import split_message
 from actions.knowledge import base as knowledge
 from actions.knowledge import llm
@@ -27,7 +28,8 @@ from actions.knowledge.llm import (
     safe_answer,
 )
 from actions.texts import say
-from understanding.cues import is_manipulation
+from understanding.cues import MIN_DOWN_ASKED, is_manipulation
+from understanding.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,12 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List:
-        answer = faq_answer((tracker.latest_message.get("intent") or {}).get("name"))
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        answer = faq_answer(intent)
+        if intent == "faq_financing_requirements" and MIN_DOWN_ASKED.search(
+            normalize(tracker.latest_message.get("text") or "")
+        ):
+            answer = describe_minimum_down(tracker.get_slot("financing_price"))
         if answer is None:
             dispatcher.utter_message(response="utter_default")
             return []
