@@ -100,6 +100,14 @@ def test_what_is_kept_lists_name_visits_and_ratings(servers, database_url):
     assert "365 días" in reply and NOTICE_URL in reply
 
 
+def test_answering_the_list_of_what_is_kept_with_borrenla_asks_to_confirm_and_no_keeps_it(servers, database_url):
+    sender = whatsapp_customer()
+    assert "borra mis datos" in servers.say_text(sender, "que info tienen guardada de mi")
+    assert servers.say_text(sender, "borrenla") == say("utter_confirm_data_deletion")
+    assert servers.say_text(sender, "mejor no, dejala") == say("utter_data_deletion_cancelled")
+    assert _user_texts(database_url, sender)  # nothing deleted
+
+
 def test_deletion_asks_first_then_removes_the_data_in_the_database(servers, database_url):
     sender = whatsapp_customer()
     servers.say_text(sender, "busco un nissan versa")

@@ -73,6 +73,9 @@ def routed(text, intent, vocab):
         # a person, advice, a start over
         ("quiero hablar con un asesor", "nlu_fallback", "human_handoff"),
         ("pásame con alguien porfa", "out_of_scope", "human_handoff"),
+        ("borrenla", "nlu_fallback", "delete_my_data"),
+        ("si, eliminalo todo", "affirm", "delete_my_data"),
+        ("borra el filtro de precio", "reset_filters", "reset_filters"),
         ("manejo 20 km al día, ¿me conviene comprar?", "search_cars", "open_question"),
         ("es mejor dar mucho enganche o poco?", "inform_financing", "open_question"),
         ("empecemos de nuevo", "greet", "reset_filters"),

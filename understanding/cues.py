@@ -358,6 +358,9 @@ OPT_IN = re.compile(r"^alta$|\b(?:dar(?:me)? de alta|dame de alta|denme de alta)
 DELETE_MY_DATA = re.compile(
     r"\b(?:borr|elimin|cancel|suprim)\w*\b.{0,25}\b(?:mis datos|mi informacion|mi numero|mis datos personales)\b"
     r"|\bbor?rame de\b"
+    # "bórrenla", "sí, elimínalo todo": the answer to the list of what is stored, which invites it
+    r"|^(?:(?:si|ok|va|pues|entonces)[\s,]+)?(?:borr|elimin)(?:a|en|alo|ala|alos|alas|enlo|enla|enlos|enlas)"
+    r"(?: (?:todo|toda|por favor|porfa|ya|de una vez))*$"
 )
 ASK_MY_DATA = re.compile(
     r"\bque (?:datos|informacion) (?:tienen|guardan|tiene|saben)\b.{0,15}\b(?:de mi|mios?|mias?)\b"
