@@ -144,6 +144,8 @@ def test_down_payment_refusals():
     assert "negativo" in check_down_payment(-50_000, 300_000)
     assert "$30,000" in check_down_payment(29_999, 300_000)
     assert "*20 mil* o *20%*" in check_down_payment(20, 300_000)
+    hundreds = check_down_payment(150, 637_999)  # "150 de enganche": thousands, never 150%
+    assert "$150,000" in hundreds and "*150 mil*" in hundreds and "%" not in hundreds
     assert check_down_payment(30_000, 300_000) is None
     assert check_down_payment(100_000, None) is None  # price still unknown
 

@@ -152,6 +152,13 @@ def test_filters_accumulate_are_corrected_and_cleared(index):
     assert filters["body_type"] == "camioneta" and "model" not in filters
 
 
+def test_sin_el_precio_takes_the_price_back(index):
+    filters, _ = run(index, "pickups de menos de 500 mil")
+    assert filters["price_max"] == 500_000
+    filters, _ = run(index, "y sin el precio?", filters)
+    assert "price_max" not in filters and filters["body_type"] == "pickup"
+
+
 def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(index):
     filters, _ = run(index, "ando buscando una troca pa trabajar")
     assert filters["body_type"] == "pickup" and filters.get("query")

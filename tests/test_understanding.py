@@ -49,6 +49,7 @@ def routed(text, intent, vocab):
         ("puedo pagar 6 mil al mes, ¿qué me alcanza?", "ask_financing", "search_cars"),
         ("busco un Lamborghini", "search_cars", "search_cars"),
         ("y de 7 asientos?", "inform_financing", "search_cars"),
+        ("y sin lo de diesel?", "nlu_fallback", "search_cars"),
         ("somos 6 en la familia", "nlu_fallback", "search_cars"),
         # pointing at a shown car
         ("el 2", "nlu_fallback", "car_details"),

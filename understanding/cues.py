@@ -139,6 +139,10 @@ def list_position(text: str, length: int) -> Optional[int]:
 
 # "¿cuánto es lo mínimo de enganche?", "¿de cuánto es el enganche mínimo?"
 MIN_DOWN_ASKED = re.compile(r"\b(?:minimo|lo menos|menor)\b.{0,25}\benganche\b|\benganche\b.{0,20}\bminimo\b")
+# "y sin lo de diésel?", "quítale lo del precio": a search condition taken back.
+DROPS_CONDITION = re.compile(
+    r"^(?:y |pero |mejor |ok |va |entonces )?(?:sin (?:lo de(?:l)?|el|la|los|las)|quita(?:le)? (?:lo de(?:l)?|el|la|los|las))\s"
+)
 # Room for a family: "para 7", "de 7 asientos", "somos 6", "tercera fila".
 SEATS = re.compile(
     r"\b(?:para|pa) (?:\d|siete|ocho|seis|cinco)(?: (?:personas|pasajeros|gentes?|plazas))?\b"

@@ -112,6 +112,7 @@ class Signals:
     budget: bool  # an amount said as a budget ("mi tope son 420 mil")
     monthly_budget: bool
     seats: bool  # room for a family ("de 7 asientos", "somos 6")
+    drops_condition: bool  # "y sin lo de diésel?"
     financing: bool
     financing_value: bool  # a term, percent or down payment ("a 72", "si doy 35%")
     booking: bool
@@ -215,6 +216,7 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         feature_question=cues.asks_about_one_car(norm),
         constraint=hard or bool(_SORTS.search(norm) or _DESCRIPTION.search(norm) or cues.SEATS.search(norm)),
         seats=bool(cues.SEATS.search(norm)),
+        drops_condition=bool(cues.DROPS_CONDITION.search(norm)),
         hard_constraint=hard,
         budget=bool(money) and bool(_BUDGET.search(norm)) and not cues.FINANCING_VALUE.search(norm),
         monthly_budget=monthly,
@@ -309,6 +311,8 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         return "search_cars", "asks for room for a family"
     if s.budget and not s.financing and intent in FINANCING_INTENTS:
         return "search_cars", "states a budget"
+    if s.drops_condition and unsure:
+        return "search_cars", "takes back a search condition"
     if s.constraint and (unsure or intent in COURTESY):
         return "search_cars", "states a search constraint"
     if s.financing_value and (unsure or intent == "give_rating"):

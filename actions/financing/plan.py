@@ -188,8 +188,15 @@ def check_down_payment(down: float, price: Optional[float]) -> Optional[str]:
     """A down payment must be below the price and at least the minimum percent of it."""
     if down < 0:
         return say("utter_financing_down_negative")
-    if 0 < down < 1000:
+    if 0 < down <= 100:  # "20 de enganche": 20 mil or 20%
         return say("utter_financing_down_too_small", down=format_price(down), number=format_number(down))
+    if 100 < down < 1000:  # "150 de enganche": 150 mil (150% is no down payment)
+        return say(
+            "utter_financing_down_too_small_thousands",
+            down=format_price(down),
+            number=format_number(down),
+            thousands=format_price(down * 1000),
+        )
     if price is None:
         return None
     if down >= price:

@@ -170,7 +170,7 @@ _PLAN_WORDS = re.compile(
 )
 _PRICE_WORDS = re.compile(r"\b(?:pesos|precio|presupuesto|mxn|cuesta|cueste|pagar|gastar)\b")
 _CLEAR_LEAD = (
-    r"\b(?:sin limite de|sin filtro de|cualquier|no importa(?: el| la| los)?|da igual(?: el| la)?|"
+    r"\b(?:sin limite de|sin filtro de|sin lo de(?:l)?|sin (?:el|la|los|las)|cualquier|no importa(?: el| la| los)?|da igual(?: el| la)?|"
     r"quita(?:le)?(?: el| la| los)?(?: filtro de(?:l)?)?|olvida(?: el| la)?|ya no (?:por|importa))\s+"
 )
 
