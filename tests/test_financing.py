@@ -226,6 +226,7 @@ def test_rate_refusals():
         # not financing data
         ("¿la garantía es de 3 meses?", "down", FinancingInput()),
         ("hola", None, FinancingInput()),
+        ("me quedo con la 3, cuanto a 72 meses con 20%", None, FinancingInput(down_pct=20, term=72)),
     ],
 )
 def test_parse_message(text, expecting, expected):

@@ -153,10 +153,15 @@ def test_filters_accumulate_are_corrected_and_cleared(index):
 
 
 def test_sin_el_precio_takes_the_price_back(index):
-    filters, _ = run(index, "pickups de menos de 500 mil")
-    assert filters["price_max"] == 500_000
+    filters, _ = run(index, "pickups 4x4 de menos de 500 mil")
+    assert filters["price_max"] == 500_000 and filters["traction"] == "4x4"
     filters, _ = run(index, "y sin el precio?", filters)
     assert "price_max" not in filters and filters["body_type"] == "pickup"
+    filters, _ = run(index, "y sin lo de 4x4?", filters)
+    assert "traction" not in filters and filters["body_type"] == "pickup"
+    filters, _ = run(index, "automaticas", filters)
+    filters, _ = run(index, "sin lo de automatica", filters)
+    assert "transmission" not in filters and filters["body_type"] == "pickup"
 
 
 def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(index):
@@ -201,6 +206,8 @@ def test_asking_for_the_cheapest_of_a_one_car_list_says_it_is_the_only_one(index
     assert reply.slots["car_in_focus"] == only.stock_id
     assert reply.text.startswith("Es el único") and only.model in reply.text
     assert "1." not in reply.text  # the one-car list is not shown again
+    more = search.more_turn("enseñame mas", state, index)
+    assert more.text.startswith("Ya te mostré el único auto que encontré")
 
 
 def test_asking_for_the_newest_cars_is_a_list_without_a_focus(index):

@@ -108,6 +108,11 @@ THE_ONE = re.compile(
 )
 
 
+def list_number_spans(norm: str) -> List[Tuple[int, int]]:
+    """Where the numbers that are places of a list are ("la 3" in "me quedo con la 3, a 72 meses")."""
+    return [m.span(1) for m in _NUMBERED.finditer(norm)]
+
+
 def without_list_pointers(norm: str) -> str:
     """A normalized message with its list places ("el 2", "la primera") blanked out."""
     return _LAST.sub(" ", _NUMBERED.sub(" ", _ORDINAL.sub(" ", norm)))

@@ -26,7 +26,7 @@ from actions.formatting import format_price
 from actions.texts import say
 from settings import current as current_settings
 from understanding.amounts import find_amounts, find_percents
-from understanding.cues import TIME_OF_DAY
+from understanding.cues import TIME_OF_DAY, list_number_spans
 from understanding.text import normalize, number_words
 
 TERMS = (36, 48, 60, 72)
@@ -344,10 +344,11 @@ def parse_message(text: str, expecting: Optional[str] = None) -> FinancingInput:
     decides what an unlabelled value means ("100 mil" after "¿cuánto de enganche?").
     """
     norm = normalize(text)
-    times = [m.span() for m in TIME_OF_DAY.finditer(norm)]  # "a las 11" is an hour, never $11
+    not_amounts = [m.span() for m in TIME_OF_DAY.finditer(norm)]  # "a las 11" is an hour, never $11
+    not_amounts += list_number_spans(norm)  # "me quedo con la 3": a car of the list, never $3
     quantities: List[_Quantity] = []
     for amount in find_amounts(text):
-        if any(start <= amount.start < end for start, end in times):
+        if any(start <= amount.start < end for start, end in not_amounts):
             continue
         if amount.is_money or amount.value >= 1000:
             kind = "year" if not amount.is_money and 1990 <= amount.value <= 2035 else "money"

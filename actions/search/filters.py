@@ -171,7 +171,7 @@ _PLAN_WORDS = re.compile(
 _PRICE_WORDS = re.compile(r"\b(?:pesos|precio|presupuesto|mxn|cuesta|cueste|pagar|gastar)\b")
 _CLEAR_LEAD = (
     r"\b(?:sin limite de|sin filtro de|sin lo de(?:l)?|sin (?:el|la|los|las)|cualquier|no importa(?: el| la| los)?|da igual(?: el| la)?|"
-    r"quita(?:le)?(?: el| la| los)?(?: filtro de(?:l)?)?|olvida(?: el| la)?|ya no (?:por|importa))\s+"
+    r"quita(?:le)?(?: el| la| los| lo de(?:l)?)?(?: filtro de(?:l)?)?|olvida(?: el| la)?|ya no (?:por|importa))\s+"
 )
 
 
@@ -678,12 +678,12 @@ class Transmission(Filter):
     """Automática (any automatic: CVT and DSG too), estándar, CVT or DSG, from the version text."""
 
     keys = ("transmission",)
-    clears = {"transmision": keys, "caja": keys}
+    clears = dict.fromkeys(("transmision", "caja", "automatica", "automatico", "manual", "estandar"), keys)
 
     def read(self, r: Reading) -> None:
         for kind, pattern in cues.TRANSMISSION_WORDS:
             match = pattern.search(r.norm)
-            if not match:
+            if not match or in_spans(match.start(), match.end(), r.spans):  # "sin lo de automática"
                 continue
             r.take(*match.span())
             if r.negated(match.start()):  # "que no sea estándar": an automatic
@@ -705,11 +705,11 @@ class Transmission(Filter):
 
 class Traction(Filter):
     keys = ("traction",)
-    clears = {"traccion": keys}
+    clears = {"traccion": keys, "4x4": keys, "awd": keys, "doble traccion": keys}
 
     def read(self, r: Reading) -> None:
         match = cues.TRACTION.search(r.norm)
-        if match:
+        if match and not in_spans(match.start(), match.end(), r.spans):  # "sin lo de 4x4" cleared it
             r.take(*match.span())
             if r.negated(match.start()):
                 r.parsed.cleared.add("traction")

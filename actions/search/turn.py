@@ -147,7 +147,11 @@ def _results_reply(index: CatalogIndex, filters: Dict[str, Any], shown: List[str
         return Reply(f"{note}\n\n{text}" if note else text, slots)
     criteria = describe_filters(filters)
     if shown and results.total:
-        text = say("utter_search_all_shown", total=results.total, criteria=criteria)
+        text = (
+            say("utter_search_all_shown_one", criteria=criteria)
+            if results.total == 1
+            else say("utter_search_all_shown", total=results.total, criteria=criteria)
+        )
     elif criteria:
         text = say("utter_search_none", criteria=criteria)
     else:
