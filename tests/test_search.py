@@ -21,6 +21,7 @@ from actions.catalog.sync import sync
 from actions.search import filters as search_filters
 from actions.search import replies as search_replies
 from actions.search import turn as search
+from actions.texts import say
 from tests.conftest import SHARED_CATALOG
 from tests.servers import ROOT
 from understanding import names as search_names
@@ -381,6 +382,16 @@ def test_a_superlative_over_the_list_picks_that_car_of_the_list(index, question,
     expected = (min if lowest else max)(page, key=lambda car: getattr(car, column))
     reply = search.details_turn(question, state, index)
     assert reply.slots["car_in_focus"] == expected.stock_id
+
+
+def test_which_of_the_two_shown_is_recommended_compares_them_and_four_asks_which(index):
+    results = search.search_turn("autos entre 300 y 400 mil", search.State(), index)
+    four = results.slots["search_page"]
+    reply = search.compare_turn("de esos cual me recomiendas", search.State(page=four, shown=four), index)
+    assert reply.text == say("utter_search_compare_which")
+    reply = search.compare_turn("de esos cual me recomiendas", search.State(page=four[:2], shown=four), index)
+    assert all(index.get(stock_id).model in reply.text for stock_id in four[:2])
+    assert reply.slots["search_page"] == four[:2]
 
 
 def test_a_reference_to_no_available_car_does_not_fall_back_to_the_focus(index):

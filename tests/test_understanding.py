@@ -61,6 +61,7 @@ def routed(text, intent, vocab):
         ("cual de esas es la q tiene menos km?", "ask_car_feature", "car_details"),
         ("ese me interesa", "nlu_fallback", "car_details"),
         ("cual me llevo, el primero o el ultimo?", "car_details", "compare_cars"),
+        ("de esos cual me recomiendas", "out_of_scope", "compare_cars"),
         # questions about the car in focus or a named one
         ("¿cuántos km tiene?", "nlu_fallback", "ask_car_feature"),
         ("¿tiene carplay?", "search_cars", "ask_car_feature"),
@@ -140,6 +141,9 @@ def test_well_known_cars_are_names_even_when_the_catalog_has_none(vocab):
     found = {(m.make, m.model) for m in find_names("busco un Lamborghini o un Tesla Model 3", vocab)}
     assert ("Lamborghini", None) in found and ("Tesla", "Model 3") in found
     assert [(m.make, m.model) for m in find_names("y una tacoma?", vocab)] == [("Toyota", "Tacoma")]
+    gol_only = vocabulary((("Volkswagen", "Gol"),))  # a well-known model is not a typo of a stocked one
+    assert [m.model for m in find_names("tienen algo tipo golf o un Polo?", gol_only)] == ["Golf", "Polo"]
+    assert [m.model for m in find_names("busco un gol", gol_only)] == ["Gol"]
 
 
 def test_the_rasa_side_reader_sees_a_new_make_after_a_catalog_sync(tmp_path, monkeypatch):

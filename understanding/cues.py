@@ -77,6 +77,7 @@ _SUPERLATIVE_WORDS = [
     ("year_desc", r"\bmas (?:nuev[oa]|recientes?)\b"),
     ("km_asc", r"\b(?:menos (?:km|kms|kilometros|kilometraje|recorrido)|menor kilometraje)\b"),
 ]
+OF_THOSE = re.compile(r"\b" + _OF_THOSE + r"\b|\bentre (?:esos|esas|estos|estas|los dos|las dos)\b")
 # Said either way: "el más barato de esos", "¿cuál de esas es la que tiene menos km?"
 SUPERLATIVES = [
     (order, re.compile(rf"{words}.{{0,12}}{_OF_THOSE}|\b(?:cual|que)\s+{_OF_THOSE}.{{0,25}}{words}"))
@@ -324,7 +325,7 @@ DAY_OR_TIME = re.compile(
 )
 COMPARE = re.compile(
     r"\b(?:compar(?:a|ar|alos|alas|ame|amelos|en|es|emos|acion|ativa|ando|aras)|vs|versus|cual es mas|contra|diferencias? entre|cual (?:es|esta|seria) mejor|cual me conviene mas|"
-    r"que diferencia hay|cual me llevo|cual tiene mas|cual (?:es|esta) mas|cual gasta menos|cual rinde mas|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b"
+    r"que diferencia hay|cual me (?:recomiendas|recomiendan|sugieres|sugieren)|cual recomiendas|cual me llevo|cual tiene mas|cual (?:es|esta) mas|cual gasta menos|cual rinde mas|cual escojo|cual elijo|entre (?:el|la) .{1,25} y (?:el|la))\b"
 )
 HANDOFF = re.compile(
     r"\b(?:hablar|platicar|comunicarme|comunicar|contactar|hablarle|chatear|atender|atienda|atiende|marque|marcar|llame|llamar|llamen|contacte|contacten)\b"

@@ -113,6 +113,7 @@ class Signals:
     monthly_budget: bool
     seats: bool  # room for a family ("de 7 asientos", "somos 6")
     drops_condition: bool  # "y sin lo de diésel?"
+    of_those: bool  # "de esos", "entre estos": the cars just shown
     financing: bool
     financing_value: bool  # a term, percent or down payment ("a 72", "si doy 35%")
     booking: bool
@@ -217,6 +218,7 @@ def signals(text: str, vocab: Vocabulary) -> Signals:
         constraint=hard or bool(_SORTS.search(norm) or _DESCRIPTION.search(norm) or cues.SEATS.search(norm)),
         seats=bool(cues.SEATS.search(norm)),
         drops_condition=bool(cues.DROPS_CONDITION.search(norm)),
+        of_those=bool(cues.OF_THOSE.search(norm)),
         hard_constraint=hard,
         budget=bool(money) and bool(_BUDGET.search(norm)) and not cues.FINANCING_VALUE.search(norm),
         monthly_budget=monthly,
@@ -291,6 +293,8 @@ def _decide(s: Signals, intent: str, unsure: bool) -> Optional[tuple]:
         and not (unsure and (s.hard_constraint or s.names or s.pointer))
     ):
         return None  # a frequent question or a manipulation, whatever car it mentions
+    if s.compare and s.of_those and not s.names_a_car and intent not in FINANCING_INTENTS | BOOKING_INTENTS:
+        return None if intent == "compare_cars" else ("compare_cars", "asks which of the cars shown")
     if s.reset and not s.names_a_car:
         return "reset_filters", "starts the search over"
     if s.names_a_car or s.pointer:

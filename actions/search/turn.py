@@ -345,6 +345,8 @@ def compare_turn(text: str, state: State, index: CatalogIndex) -> Reply:
     cars = ref.cars
     if len(cars) < 2 and ref.beyond_list:
         return _which_car(state, index, ref)
+    if not ref.explicit and len(state.page) == 2:  # "de esos, ¿cuál me recomiendas?" after two cars
+        cars = [car for car in (index.get(stock_id) for stock_id in state.page) if car]
     if len(cars) < 2:
         return Reply(say("utter_search_compare_which"))
     # The two compared cars are the list now: "el primero" is the first of them.
