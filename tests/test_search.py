@@ -163,6 +163,9 @@ def test_sin_el_precio_takes_the_price_back(index):
     filters, _ = run(index, "automaticas", filters)
     filters, _ = run(index, "sin lo de automatica", filters)
     assert "transmission" not in filters and filters["body_type"] == "pickup"
+    filters, _ = run(index, "con bluetooth", filters)
+    filters, _ = run(index, "y sin lo de bluetooth", filters)
+    assert "bluetooth" not in filters and filters["body_type"] == "pickup"
 
 
 def test_a_new_subject_drops_the_old_free_description_a_refinement_keeps_it(index):

@@ -137,9 +137,11 @@ class ValidateAppointmentForm(FormValidationAction):
                 return {"car_in_focus": text}
         with session_scope() as session:
             named = bool(find_cars(session, text))
-        only_when = parse_when(text, _now_and_settings()[0]) != When() and not list_position(text, len(page))
-        if named or (requested == "car_in_focus" and intent in ANSWER_INTENTS and not only_when):
-            return {"car_in_focus": text}  # "a las 10" asked which car: the hour (extract_appointment_time)
+        if named:
+            return {"car_in_focus": text}
+        if requested == "car_in_focus" and intent in ANSWER_INTENTS:
+            only_when = parse_when(text, _now_and_settings()[0]) != When() and not list_position(text, len(page))
+            return {} if only_when else {"car_in_focus": text}  # "a las 10": the hour (extract_appointment_time)
         return {}
 
     def _start_reschedule(self, dispatcher: CollectingDispatcher, tracker: Tracker, explicit: bool) -> Dict[Text, Any]:

@@ -224,6 +224,10 @@ class Reading:
     def take(self, start: int, end: int) -> None:
         self.spans.append((start, end))
 
+    def untaken(self, pattern: re.Pattern) -> List[re.Match]:
+        """The pattern's matches in the parts no filter took yet ("4x4" in "sin lo de 4x4" was)."""
+        return [m for m in pattern.finditer(self.norm) if not in_spans(m.start(), m.end(), self.spans)]
+
     def bounds(self) -> List[Bound]:
         """The bounds ("menos de 300 mil", "2018 en adelante") in the parts no filter took yet."""
         amounts = [a for a in find_amounts(self.text) if not in_spans(a.start, a.end, self.spans)]
@@ -618,7 +622,7 @@ class Feature(Filter):
         self.clears = {key: (key,)}
 
     def read(self, r: Reading) -> None:
-        for match in self.pattern.finditer(r.norm):
+        for match in r.untaken(self.pattern):
             r.take(*match.span())
             if r.negated(match.start()):
                 r.parsed.cleared.add(self.keys[0])
@@ -682,8 +686,8 @@ class Transmission(Filter):
 
     def read(self, r: Reading) -> None:
         for kind, pattern in cues.TRANSMISSION_WORDS:
-            match = pattern.search(r.norm)
-            if not match or in_spans(match.start(), match.end(), r.spans):  # "sin lo de automática"
+            match = next(iter(r.untaken(pattern)), None)
+            if not match:
                 continue
             r.take(*match.span())
             if r.negated(match.start()):  # "que no sea estándar": an automatic
@@ -708,8 +712,8 @@ class Traction(Filter):
     clears = {"traccion": keys, "4x4": keys, "awd": keys, "doble traccion": keys}
 
     def read(self, r: Reading) -> None:
-        match = cues.TRACTION.search(r.norm)
-        if match and not in_spans(match.start(), match.end(), r.spans):  # "sin lo de 4x4" cleared it
+        match = next(iter(r.untaken(cues.TRACTION)), None)
+        if match:
             r.take(*match.span())
             if r.negated(match.start()):
                 r.parsed.cleared.add("traction")
